@@ -1,0 +1,67 @@
+//! The command line: which mode to run, and where the settings file is.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// Orange Wholesale trouble tickets in Discord.
+///
+/// Without Orange credentials the bot talks to its embedded Orange sandbox; settings come from
+/// config/default.toml, OTB__SECTION__KEY variables and the secrets in .env (see README).
+#[derive(Debug, Parser)]
+#[command(name = "orange-ticket-bot", version)]
+pub struct Cli {
+    /// Settings file read over the compiled-in defaults (default: ./config/default.toml if present).
+    #[arg(long, global = true, env = "OTB_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub mode: Option<Mode>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum Mode {
+    /// Connect to Discord, serve the /ticket commands and run the watcher (the default).
+    Run,
+    /// Drive the bot from a terminal or a piped script, without Discord.
+    Console,
+    /// Serve the Orange sandbox: a local, stateful simulator of the Trouble Tickets API.
+    Sandbox {
+        /// Port to listen on (default: sandbox.port from the settings).
+        #[arg(long)]
+        port: Option<u16>,
+        /// Seed of the generated data and fault injection (default: sandbox.seed).
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    /// Validate the settings and print what the bot would connect to (secrets redacted).
+    Check,
+}
+
+impl Cli {
+    pub fn mode(&self) -> Mode {
+        self.mode.clone().unwrap_or(Mode::Run)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_cli_is_well_formed_and_defaults_to_run() {
+        Cli::command().debug_assert();
+        let cli = Cli::parse_from(["orange-ticket-bot"]);
+        assert_eq!(cli.mode(), Mode::Run);
+        let cli = Cli::parse_from(["orange-ticket-bot", "sandbox", "--port", "8080"]);
+        assert_eq!(
+            cli.mode(),
+            Mode::Sandbox {
+                port: Some(8080),
+                seed: None
+            }
+        );
+    }
+}

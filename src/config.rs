@@ -1,0 +1,450 @@
+//! The one typed `Settings`: `config/default.toml` (compiled in), then a file on disk, then
+//! environment overrides (`OTB__SECTION__KEY`). Secrets come from the environment only and are
+//! `SecretString`s: `Debug` prints them as `[REDACTED]` and nothing logs them.
+//!
+//! Loading fails loudly, naming the key and the expected form.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use url::Url;
+
+/// The settings file shipped with the source, compiled in as the base layer.
+pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+/// The settings file read over the defaults when no `--config` is given, if it exists.
+pub const LOCAL_TOML: &str = "config/default.toml";
+/// Prefix of environment overrides: `OTB__ORANGE__BASE_URL` sets `orange.base_url`.
+pub const ENV_PREFIX: &str = "OTB__";
+
+/// Names of the secret environment variables.
+pub mod secret_keys {
+    pub const DISCORD_TOKEN: &str = "DISCORD_TOKEN";
+    pub const ORANGE_CLIENT_ID: &str = "ORANGE_CLIENT_ID";
+    pub const ORANGE_CLIENT_SECRET: &str = "ORANGE_CLIENT_SECRET";
+    pub const ORANGE_APPLICATION_ID: &str = "ORANGE_APPLICATION_ID";
+}
+
+/// A setting that is missing or malformed. The message names the key and what was expected.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{key} is not set: expected {expected}")]
+    Missing {
+        key: &'static str,
+        expected: &'static str,
+    },
+    #[error("{key} is invalid: expected {expected}")]
+    Invalid { key: String, expected: String },
+    #[error("settings file {path} not found")]
+    FileNotFound { path: PathBuf },
+    #[error("bad setting: {0}")]
+    Load(Box<figment::Error>),
+}
+
+impl From<figment::Error> for ConfigError {
+    fn from(e: figment::Error) -> Self {
+        ConfigError::Load(Box::new(e))
+    }
+}
+
+/// Everything the bot can be told.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub orange: OrangeSettings,
+    pub discord: DiscordSettings,
+    pub store: StoreSettings,
+    pub watcher: WatcherSettings,
+    pub sandbox: SandboxSettings,
+    pub telemetry: TelemetrySettings,
+    /// Filled from the environment, never from a file.
+    #[serde(skip)]
+    pub secrets: Secrets,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrangeSettings {
+    pub base_url: Url,
+    pub token_url: Url,
+    pub application_id_header: String,
+    pub request_id_header: String,
+    pub request_timeout_ms: u64,
+    pub token_refresh_margin_secs: u64,
+    pub paths: OrangePaths,
+    pub search: SearchSettings,
+    pub retry: RetrySettings,
+}
+
+impl OrangeSettings {
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.request_timeout_ms)
+    }
+
+    pub fn token_refresh_margin(&self) -> Duration {
+        Duration::from_secs(self.token_refresh_margin_secs)
+    }
+}
+
+/// API paths relative to `orange.base_url`; `{id}` stands for the ticket id.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrangePaths {
+    pub service_numbers: String,
+    pub create_ticket: String,
+    pub add_comment: String,
+    pub get_ticket: String,
+    pub search: String,
+    pub api_status: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchSettings {
+    pub ctxid: String,
+    pub sctxid: String,
+    pub page_param: String,
+    pub page_size_param: String,
+    pub page_size: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetrySettings {
+    pub max_attempts: u32,
+    pub base_delay_ms: u64,
+    pub max_delay_ms: u64,
+    pub interactive_deadline_ms: u64,
+    pub background_deadline_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiscordSettings {
+    pub api_base_url: Url,
+    /// Register commands in this guild only; `None` registers them globally.
+    #[serde(default)]
+    pub guild_id: Option<u64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSettings {
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WatcherSettings {
+    pub interval_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxSettings {
+    pub port: u16,
+    pub seed: u64,
+    pub client_id: String,
+    pub client_secret: String,
+    pub token_ttl_secs: u64,
+    pub auto_advance_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelemetrySettings {
+    pub format: LogFormat,
+    pub filter: String,
+}
+
+/// The secrets, from the environment. An empty variable counts as unset (`.env.example` lists
+/// them all with empty values).
+#[derive(Debug, Clone, Default)]
+pub struct Secrets {
+    pub discord_token: Option<SecretString>,
+    pub orange_client_id: Option<SecretString>,
+    pub orange_client_secret: Option<SecretString>,
+    pub orange_application_id: Option<SecretString>,
+}
+
+/// Orange OAuth client credentials.
+#[derive(Debug, Clone)]
+pub struct OrangeCredentials {
+    pub client_id: SecretString,
+    pub client_secret: SecretString,
+}
+
+impl Secrets {
+    /// Reads the secrets through `lookup` (the process environment in `main`, a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let get = |key: &str| {
+            lookup(key)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+                .map(SecretString::from)
+        };
+        Secrets {
+            discord_token: get(secret_keys::DISCORD_TOKEN),
+            orange_client_id: get(secret_keys::ORANGE_CLIENT_ID),
+            orange_client_secret: get(secret_keys::ORANGE_CLIENT_SECRET),
+            orange_application_id: get(secret_keys::ORANGE_APPLICATION_ID),
+        }
+    }
+}
+
+impl Settings {
+    /// Loads the settings the way the binary does: compiled-in defaults, then `path` (which must
+    /// exist) or `config/default.toml` if present, then `OTB__*` and the secret variables.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Toml::string(DEFAULT_TOML));
+        figment = match path {
+            Some(p) if !p.is_file() => {
+                return Err(ConfigError::FileNotFound {
+                    path: p.to_path_buf(),
+                });
+            }
+            Some(p) => figment.merge(Toml::file_exact(p)),
+            None if Path::new(LOCAL_TOML).is_file() => figment.merge(Toml::file_exact(LOCAL_TOML)),
+            None => figment,
+        };
+        figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__"));
+        let secrets = Secrets::from_lookup(|k| std::env::var(k).ok());
+        Self::from_figment(figment, secrets)
+    }
+
+    /// Builds settings from any figment (tests layer their own values) and the given secrets.
+    pub fn from_figment(figment: Figment, secrets: Secrets) -> Result<Self, ConfigError> {
+        let mut settings: Settings = figment.extract()?;
+        settings.secrets = secrets;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// The compiled-in defaults with no secrets: what a fresh clone runs with.
+    pub fn defaults() -> Result<Self, ConfigError> {
+        Self::from_figment(
+            Figment::from(Toml::string(DEFAULT_TOML)),
+            Secrets::default(),
+        )
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let p = &self.orange.paths;
+        for (key, path, needs_id) in [
+            ("orange.paths.service_numbers", &p.service_numbers, false),
+            ("orange.paths.create_ticket", &p.create_ticket, false),
+            ("orange.paths.add_comment", &p.add_comment, true),
+            ("orange.paths.get_ticket", &p.get_ticket, true),
+            ("orange.paths.search", &p.search, false),
+            ("orange.paths.api_status", &p.api_status, false),
+        ] {
+            if !path.starts_with('/') || (needs_id && !path.contains("{id}")) {
+                return Err(ConfigError::Invalid {
+                    key: key.into(),
+                    expected: format!(
+                        "a path starting with `/`{}, got `{path}`",
+                        if needs_id { " containing `{id}`" } else { "" }
+                    ),
+                });
+            }
+        }
+        let positive = [
+            (
+                "orange.search.page_size",
+                u64::from(self.orange.search.page_size),
+            ),
+            (
+                "orange.retry.max_attempts",
+                u64::from(self.orange.retry.max_attempts),
+            ),
+            ("orange.request_timeout_ms", self.orange.request_timeout_ms),
+            ("watcher.interval_secs", self.watcher.interval_secs),
+            ("sandbox.token_ttl_secs", self.sandbox.token_ttl_secs),
+        ];
+        for (key, value) in positive {
+            if value == 0 {
+                return Err(ConfigError::Invalid {
+                    key: key.into(),
+                    expected: "a number greater than 0".into(),
+                });
+            }
+        }
+        for (key, name) in [
+            (
+                "orange.application_id_header",
+                &self.orange.application_id_header,
+            ),
+            ("orange.request_id_header", &self.orange.request_id_header),
+        ] {
+            if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                return Err(ConfigError::Invalid {
+                    key: key.into(),
+                    expected: format!("an HTTP header name, got `{name}`"),
+                });
+            }
+        }
+        // Half a credential pair is a mistake, not "use the sandbox".
+        match (
+            &self.secrets.orange_client_id,
+            &self.secrets.orange_client_secret,
+        ) {
+            (Some(_), None) => Err(ConfigError::Missing {
+                key: secret_keys::ORANGE_CLIENT_SECRET,
+                expected: "the client_secret of your Orange Developer app (ORANGE_CLIENT_ID is set)",
+            }),
+            (None, Some(_)) => Err(ConfigError::Missing {
+                key: secret_keys::ORANGE_CLIENT_ID,
+                expected: "the client_id of your Orange Developer app (ORANGE_CLIENT_SECRET is set)",
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// The Orange credentials, or `None` when the bot should use its embedded sandbox.
+    pub fn orange_credentials(&self) -> Option<OrangeCredentials> {
+        Some(OrangeCredentials {
+            client_id: self.secrets.orange_client_id.clone()?,
+            client_secret: self.secrets.orange_client_secret.clone()?,
+        })
+    }
+
+    /// The Discord bot token, for the modes that connect to Discord.
+    pub fn require_discord_token(&self) -> Result<&SecretString, ConfigError> {
+        self.secrets
+            .discord_token
+            .as_ref()
+            .filter(|t| !t.expose_secret().is_empty())
+            .ok_or(ConfigError::Missing {
+                key: secret_keys::DISCORD_TOKEN,
+                expected: "the bot token from https://discord.com/developers/applications (Bot > Token)",
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use figment::providers::Serialized;
+
+    use super::*;
+
+    fn secrets(pairs: &[(&str, &str)]) -> Secrets {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Secrets::from_lookup(|k| map.get(k).cloned())
+    }
+
+    fn base() -> Figment {
+        Figment::from(Toml::string(DEFAULT_TOML))
+    }
+
+    #[test]
+    fn the_compiled_in_defaults_load() {
+        let s = Settings::defaults().expect("defaults are valid");
+        assert_eq!(s.orange.paths.get_ticket, "/troubleTicket/{id}");
+        assert_eq!(s.orange.search.ctxid, "TCKTNG");
+        assert_eq!(s.telemetry.format, LogFormat::Pretty);
+        assert!(s.orange_credentials().is_none());
+        assert!(s.discord.guild_id.is_none());
+    }
+
+    #[test]
+    fn debug_never_shows_a_secret() {
+        let s = Settings::from_figment(
+            base(),
+            secrets(&[
+                ("DISCORD_TOKEN", "discord-token-hunter2"),
+                ("ORANGE_CLIENT_ID", "client-id-hunter2"),
+                ("ORANGE_CLIENT_SECRET", "client-secret-hunter2"),
+                ("ORANGE_APPLICATION_ID", "app-id-hunter2"),
+            ]),
+        )
+        .expect("valid");
+        let debug = format!("{s:?} {s:#?}");
+        assert!(!debug.contains("hunter2"), "{debug}");
+        assert!(debug.contains("REDACTED"));
+        assert!(s.orange_credentials().is_some());
+        assert_eq!(
+            s.require_discord_token()
+                .map(|t| t.expose_secret().to_owned())
+                .ok(),
+            Some("discord-token-hunter2".to_owned())
+        );
+    }
+
+    #[test]
+    fn empty_secrets_count_as_unset() {
+        let s = secrets(&[("DISCORD_TOKEN", "  "), ("ORANGE_CLIENT_ID", "")]);
+        assert!(s.discord_token.is_none() && s.orange_client_id.is_none());
+    }
+
+    #[test]
+    fn a_missing_token_names_the_variable() {
+        let s = Settings::defaults().expect("valid");
+        let err = s.require_discord_token().unwrap_err().to_string();
+        assert!(
+            err.starts_with("DISCORD_TOKEN is not set: expected the bot token"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn half_a_credential_pair_is_refused() {
+        let err = Settings::from_figment(base(), secrets(&[("ORANGE_CLIENT_ID", "x")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("ORANGE_CLIENT_SECRET is not set"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let bad_url = base().merge(Serialized::default("orange.base_url", "not a url"));
+        let err = Settings::from_figment(bad_url, Secrets::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("orange.base_url"), "{err}");
+
+        let bad_path = base().merge(Serialized::default("orange.paths.get_ticket", "/t"));
+        let err = Settings::from_figment(bad_path, Secrets::default())
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "orange.paths.get_ticket is invalid: expected a path starting with `/` containing `{id}`, got `/t`"
+        );
+
+        let typo = base().merge(Serialized::default("watcher.intervall_secs", 3));
+        let err = Settings::from_figment(typo, Secrets::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("intervall_secs"), "{err}");
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail closure signature, not ours
+    fn environment_overrides_reach_nested_keys() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("OTB__ORANGE__PATHS__SEARCH", "/tickets");
+            jail.set_env("OTB__DISCORD__GUILD_ID", "123456789012345678");
+            jail.set_env("OTB__TELEMETRY__FORMAT", "json");
+            let s = Settings::load(None).expect("valid");
+            assert_eq!(s.orange.paths.search, "/tickets");
+            assert_eq!(s.discord.guild_id, Some(123_456_789_012_345_678));
+            assert_eq!(s.telemetry.format, LogFormat::Json);
+            Ok(())
+        });
+    }
+}

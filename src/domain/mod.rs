@@ -1,0 +1,16 @@
+//! The domain model: tickets, statuses, identifiers and the diff of two snapshots.
+//!
+//! Pure data and rules. Nothing here performs I/O or knows about Discord, HTTP or sled.
+
+mod change;
+mod ids;
+mod status;
+mod ticket;
+
+pub use change::{Change, diff};
+pub use ids::{IdError, ServiceNumber, TechnicalNumber, TicketId};
+pub use status::{Status, StatusFilter};
+pub use ticket::{
+    Contact, ContactMedium, NewComment, NewTicket, Note, NoteKind, Party, Service, StatusChange,
+    Ticket,
+};

@@ -1,0 +1,14 @@
+//! Orange Wholesale trouble tickets in Discord.
+//!
+//! - [`domain`]: tickets, statuses, ids and the diff of two snapshots (no I/O);
+//! - [`orange`]: the Orange API wire models, their quirks and conversion to the domain;
+//! - [`config`]: the one typed `Settings` (file, then environment; secrets redacted);
+//! - [`telemetry`]: tracing set-up;
+//! - [`cli`]: the command line; [`app`]: wires the parts together for each mode.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod orange;
+pub mod telemetry;
