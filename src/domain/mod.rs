@@ -4,11 +4,13 @@
 
 mod change;
 mod ids;
+mod search;
 mod status;
 mod ticket;
 
 pub use change::{Change, diff};
 pub use ids::{IdError, ServiceNumber, TechnicalNumber, TicketId};
+pub use search::{ApiStatus, ComponentStatus, SearchQuery, SortColumn};
 pub use status::{Status, StatusFilter};
 pub use ticket::{
     Contact, ContactMedium, NewComment, NewTicket, Note, NoteKind, Party, Service, StatusChange,
