@@ -12,4 +12,5 @@ pub mod config;
 pub mod core;
 pub mod domain;
 pub mod orange;
+pub mod store;
 pub mod telemetry;
