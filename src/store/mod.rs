@@ -429,7 +429,7 @@ fn put<T: serde::Serialize>(tree: &sled::Tree, key: &str, value: &T) -> Result<(
 fn check_schema(db: &sled::Db, path: &Path) -> Result<(), StoreError> {
     match (db.get(APP_KEY)?, db.get(SCHEMA_KEY)?) {
         (None, None) => {
-            let foreign = db.len() > 0 || db.tree_names().len() > 1;
+            let foreign = !db.is_empty() || db.tree_names().len() > 1;
             if foreign {
                 return Err(StoreError::Foreign {
                     path: path.to_path_buf(),
