@@ -9,8 +9,10 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod core;
 pub mod domain;
 pub mod orange;
+pub mod render;
 pub mod store;
 pub mod telemetry;
