@@ -139,13 +139,26 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        #[derive(serde::Serialize)]
+        struct Wrapped<'a> {
+            error: &'a ErrorBodyDto,
+        }
         let body = self.body();
         let json = if self.wrapped {
-            serde_json::json!({ "error": body })
+            serde_json::to_string(&Wrapped { error: &body })
         } else {
-            serde_json::to_value(body).unwrap_or_default()
-        };
-        let mut response = (self.status, axum::Json(json)).into_response();
+            serde_json::to_string(&body)
+        }
+        .unwrap_or_default();
+        let mut response = (
+            self.status,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            json,
+        )
+            .into_response();
         if let Some(secs) = self.retry_after_secs {
             response
                 .headers_mut()
