@@ -1163,3 +1163,21 @@ async fn paths_and_the_token_path_follow_the_options() {
     assert_eq!(env.get("/troubleTicket/1").await.status, 404);
     env.sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn unusable_paths_fail_the_start_instead_of_panicking() {
+    let addr = SocketAddr::from(([127, 0, 0, 1], 0));
+    let mut opts = options();
+    opts.paths.get_ticket = "/troubleTicket".into();
+    let err = sandbox::start(opts, addr).await.expect_err("no {id}");
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    let mut opts = options();
+    opts.paths.api_status = "/orangeServiceNumbers".into();
+    let err = sandbox::start(opts, addr)
+        .await
+        .expect_err("two GETs on one path");
+    assert!(
+        err.to_string().contains("GET /orangeServiceNumbers"),
+        "{err}"
+    );
+}

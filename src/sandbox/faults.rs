@@ -183,3 +183,65 @@ impl Counters {
             .or_default() += 1;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> FaultConfig {
+        FaultConfig {
+            errors: [(
+                Operation::Search,
+                ErrorFault {
+                    rate: 0.5,
+                    statuses: vec![429, 503],
+                    retry_after_secs: 2,
+                },
+            )]
+            .into(),
+            malformed_rate: [(Operation::GetTicket, 1.0)].into(),
+            fail_next: vec![(Operation::Search, 500)],
+            ..FaultConfig::default()
+        }
+    }
+
+    fn decisions(seed: u64) -> Vec<Option<u16>> {
+        let mut f = FaultState::new(config(), seed);
+        (0..50)
+            .map(|_| f.inject(Operation::Search).map(|e| e.status.as_u16()))
+            .collect()
+    }
+
+    #[test]
+    fn decisions_depend_only_on_the_seed_and_the_calls() {
+        let a = decisions(9);
+        assert_eq!(a, decisions(9));
+        assert_eq!(a[0], Some(500), "the one-shot failure comes first");
+        assert!(
+            a[1..].contains(&None) && a[1..].contains(&Some(429)) && a[1..].contains(&Some(503))
+        );
+        assert!(!a[1..].contains(&Some(500)), "and only once");
+    }
+
+    #[test]
+    fn a_malformed_body_is_never_the_good_one() {
+        let mut f = FaultState::new(config(), 1);
+        let good = r#"{"ticket":{"id":"1"}}"#.to_owned();
+        for _ in 0..20 {
+            assert_ne!(f.malform(Operation::GetTicket, good.clone()), good);
+        }
+        assert_eq!(f.malform(Operation::Search, good.clone()), good);
+    }
+
+    #[test]
+    fn the_config_reads_its_documented_json() {
+        let c: FaultConfig = serde_json::from_str(
+            r#"{"latency_ms": 5, "errors": {"search": {"rate": 0.3, "statuses": [503, 429], "retry_after_secs": 1}},
+                "malformed_rate": {"get_ticket": 0.1}, "fail_next": [["token", 429]]}"#,
+        )
+        .expect("parses");
+        assert_eq!(c.errors[&Operation::Search].statuses, vec![503, 429]);
+        assert_eq!(c.fail_next, vec![(Operation::Token, 429)]);
+        assert!(serde_json::from_str::<FaultConfig>(r#"{"latency": 5}"#).is_err());
+    }
+}

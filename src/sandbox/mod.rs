@@ -88,17 +88,20 @@ pub struct RunningSandbox {
 
 /// Binds `addr` (port 0 picks a free port), spawns the server and the lifecycle task, and returns
 /// at once.
+///
+/// Fails with `InvalidInput` when the configured paths are unusable (see `orange.paths`).
 pub async fn start(opts: SandboxOptions, addr: SocketAddr) -> std::io::Result<RunningSandbox> {
+    let token_path = opts.token_path.clone();
+    let auto_advance = opts.auto_advance;
+    let shared = Arc::new(server::Shared::new(opts));
+    let app = server::router(shared.clone())
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let mut addr = listener.local_addr()?;
     if addr.ip().is_unspecified() {
         addr.set_ip(IpAddr::V4(Ipv4Addr::LOCALHOST));
     }
-    let token_path = opts.token_path.clone();
-    let auto_advance = opts.auto_advance;
-    let shared = Arc::new(server::Shared::new(opts));
     let cancel = CancellationToken::new();
-    let app = server::router(shared.clone());
     let stop = cancel.clone().cancelled_owned();
     let server = tokio::spawn(async move {
         axum::serve(listener, app)

@@ -324,3 +324,27 @@ pub(crate) async fn method_not_allowed() -> Response {
 pub(crate) async fn not_found() -> Response {
     ApiError::not_found("No resource at this path").into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_dates_are_strictly_orange_s_format() {
+        let ok = strict_date("d", "2023-08-28T14:40:38.041Z").expect("the documented example");
+        assert_eq!(
+            crate::orange::quirks::format_date(&ok),
+            "2023-08-28T14:40:38.041Z"
+        );
+        for bad in [
+            "2023-08-28T14:40:38Z",
+            "2023-08-28T14:40:38.04Z",
+            "2023-08-28T14:40:38.0411Z",
+            "2023-08-28 14:40:38.041Z",
+            "2023-08-28T14:40:38.041+00",
+            "2023-02-30T14:40:38.041Z",
+        ] {
+            assert!(strict_date("d", bad).is_err(), "{bad}");
+        }
+    }
+}

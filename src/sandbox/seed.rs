@@ -249,3 +249,60 @@ fn path_to(target: &Status) -> Vec<Status> {
         Closed => vec![InQualification, Ongoing, Restored, Closed],
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::orange::convert::{parse_services_body, parse_ticket_body, services_to_wire};
+    use crate::orange::wire::{TicketDto, TicketEnvelope};
+
+    fn at_noon() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_700_000_000, 0).expect("a valid timestamp")
+    }
+
+    #[test]
+    fn the_seed_meets_the_minimums_and_covers_every_status() {
+        for seed in [0, 1, 42, u64::MAX] {
+            let s = generate(seed, at_noon());
+            let products: std::collections::BTreeSet<_> =
+                s.services.iter().map(|s| s.product_type.clone()).collect();
+            assert!(products.len() >= 3 && s.services.len() >= 5, "seed {seed}");
+            assert!(
+                s.services
+                    .iter()
+                    .all(|s| (1..=3).contains(&s.technical_numbers.len()))
+            );
+            assert!(s.tickets.len() >= 12);
+            for status in Status::KNOWN {
+                assert!(s.tickets.iter().any(|t| t.status == status), "{status:?}");
+            }
+            assert!(s.tickets.iter().all(|t| t.created < Some(at_noon())));
+            let last = s.tickets.iter().map(|t| t.id.clone()).max();
+            assert!(Some(format!("{:010}", s.next_id)) > last.map(String::from));
+        }
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_account() {
+        let (a, b) = (generate(7, at_noon()), generate(7, at_noon()));
+        assert_eq!((a.services, a.tickets), (b.services, b.tickets));
+        assert_ne!(
+            generate(8, at_noon()).tickets,
+            generate(7, at_noon()).tickets
+        );
+    }
+
+    #[test]
+    fn seeded_data_round_trips_through_orange_s_payloads() {
+        let s = generate(42, at_noon());
+        let body = serde_json::to_string(&services_to_wire(&s.services)).expect("serializes");
+        assert_eq!(parse_services_body(&body).expect("reads back"), s.services);
+        for t in &s.tickets {
+            let body = serde_json::to_string(&TicketEnvelope {
+                ticket: TicketDto::from(t),
+            })
+            .expect("serializes");
+            assert_eq!(&parse_ticket_body(&body).expect("reads back"), t);
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! The HTTP side: shared state, the gateway every API call passes through (counters, latency,
 //! bearer check, injected faults, malformed bodies) and the router built from the configured paths.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -137,18 +137,18 @@ pub(crate) async fn gateway(
     if latency > 0 {
         tokio::time::sleep(Duration::from_millis(latency)).await;
     }
-    let mut inner = shared.lock();
+    let mut guard = shared.lock();
+    // A plain reference, so that fields can be borrowed separately.
+    let inner: &mut Inner = &mut guard;
     let now = inner.world.now();
-    let faults = inner.faults.config.clone();
     let outcome = if op == Operation::Token {
         Ok(())
     } else {
-        inner
-            .tokens
-            .check(headers, now, shared.opts.token_ttl, &faults)
+        let ttl = shared.opts.token_ttl;
+        inner.tokens.check(headers, now, ttl, &inner.faults.config)
     }
     .and_then(|()| inner.faults.inject(op).map_or(Ok(()), Err))
-    .and_then(|()| handler(&mut inner))
+    .and_then(|()| handler(inner))
     .map(|mut reply| {
         reply.body = inner.faults.malform(op, std::mem::take(&mut reply.body));
         reply
@@ -160,7 +160,7 @@ pub(crate) async fn gateway(
         Err(e) => e.into_response(),
     };
     inner.counters.record_status(op, response.status().as_u16());
-    drop(inner);
+    drop(guard);
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, v);
     }
@@ -187,20 +187,41 @@ fn ok_response(reply: Reply) -> Response {
 
 /// The API routes at the configured paths (routed by method where paths coincide), the token
 /// endpoint, the control API, and Orange-shaped 404/405 for everything else.
-pub(crate) fn router(shared: AppState) -> Router {
+///
+/// Fails (rather than letting axum panic) when a path does not start with `/`, an id path lacks
+/// `{id}`, or two operations claim the same method on the same path.
+pub(crate) fn router(shared: AppState) -> Result<Router, String> {
     type Add = fn(MethodRouter<AppState>) -> MethodRouter<AppState>;
     let p = &shared.opts.paths;
-    let routes: [(&str, Add); 7] = [
-        (&p.service_numbers, |m| m.get(routes::service_numbers)),
-        (&p.create_ticket, |m| m.post(routes::create_ticket)),
-        (&p.add_comment, |m| m.patch(routes::add_comment)),
-        (&p.get_ticket, |m| m.get(routes::get_ticket)),
-        (&p.search, |m| m.get(routes::search)),
-        (&p.api_status, |m| m.get(routes::api_status)),
-        (&shared.opts.token_path, |m| m.post(auth::token)),
+    let routes: [(&str, &str, bool, Add); 7] = [
+        (&p.service_numbers, "GET", false, |m| {
+            m.get(routes::service_numbers)
+        }),
+        (&p.create_ticket, "POST", false, |m| {
+            m.post(routes::create_ticket)
+        }),
+        (&p.add_comment, "PATCH", true, |m| {
+            m.patch(routes::add_comment)
+        }),
+        (&p.get_ticket, "GET", true, |m| m.get(routes::get_ticket)),
+        (&p.search, "GET", false, |m| m.get(routes::search)),
+        (&p.api_status, "GET", false, |m| m.get(routes::api_status)),
+        (&shared.opts.token_path, "POST", false, |m| {
+            m.post(auth::token)
+        }),
     ];
     let mut by_path: BTreeMap<String, MethodRouter<AppState>> = BTreeMap::new();
-    for (path, add) in routes {
+    let mut claimed = BTreeSet::new();
+    for (path, method, needs_id, add) in routes {
+        let usable = path.starts_with('/')
+            && !path.starts_with("/_sandbox")
+            && (!needs_id || path.contains("{id}"));
+        if !usable {
+            return Err(format!("invalid sandbox path `{path}`"));
+        }
+        if !claimed.insert((path, method)) {
+            return Err(format!("two operations use {method} {path}"));
+        }
         let existing = by_path.remove(path).unwrap_or_default();
         by_path.insert(path.to_owned(), add(existing));
     }
@@ -208,8 +229,8 @@ pub(crate) fn router(shared: AppState) -> Router {
     for (path, methods) in by_path {
         router = router.route(&path, methods.fallback(routes::method_not_allowed));
     }
-    router
+    Ok(router
         .merge(control::routes())
         .fallback(routes::not_found)
-        .with_state(shared)
+        .with_state(shared))
 }

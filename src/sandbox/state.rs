@@ -39,12 +39,20 @@ pub(crate) struct Clock {
 
 impl Clock {
     pub fn now(&self) -> DateTime<Utc> {
-        let t = Utc::now() + self.offset;
+        let real = Utc::now();
+        let t = real.checked_add_signed(self.offset).unwrap_or(real);
         DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap_or(t)
     }
 
+    /// Moves the clock forward; a move past the representable range is ignored.
     pub fn advance(&mut self, by: Duration) {
-        self.offset += TimeDelta::from_std(by).unwrap_or(TimeDelta::MAX);
+        if let Some(offset) = TimeDelta::from_std(by)
+            .ok()
+            .and_then(|by| self.offset.checked_add(&by))
+            .filter(|o| Utc::now().checked_add_signed(*o).is_some())
+        {
+            self.offset = offset;
+        }
     }
 }
 
@@ -290,14 +298,18 @@ impl World {
         if every <= TimeDelta::zero() {
             return;
         }
-        let elapsed = self.now() - self.last_auto_step;
-        let due = elapsed.num_milliseconds() / every.num_milliseconds().max(1);
+        let now = self.now();
+        let (elapsed, period) = (
+            (now - self.last_auto_step).num_milliseconds(),
+            every.num_milliseconds().max(1),
+        );
+        let due = elapsed / period;
         if due <= 0 {
             return;
         }
-        // A jump of the clock by years must not stall the server.
+        // A jump of the clock by years must not stall the server: at most 1,000 steps at once.
         self.advance(u32::try_from(due.min(1_000)).unwrap_or(1_000));
-        self.last_auto_step += every * i32::try_from(due).unwrap_or(i32::MAX);
+        self.last_auto_step = now - TimeDelta::milliseconds(elapsed % period);
     }
 
     /// The tickets matching `q`, sorted and paged.
@@ -307,6 +319,7 @@ impl World {
             let by_column = match q.sort {
                 SortColumn::TicketNumber => a.id.cmp(&b.id),
                 SortColumn::OrangeServiceNumber => a.service.cmp(&b.service),
+                // By Orange's spelling, as a database column of strings would sort.
                 SortColumn::Status => a.status.as_wire().cmp(b.status.as_wire()),
                 SortColumn::StartDate => a.created.cmp(&b.created),
                 SortColumn::CustomerRef => a.external_id.cmp(&b.external_id),
@@ -346,6 +359,7 @@ fn matches(t: &Ticket, q: &SearchQuery) -> bool {
         && q.service
             .as_deref()
             .is_none_or(|s| t.service.as_ref().is_some_and(|n| n.as_str() == s))
+        // Why a case-insensitive substring: people search for "doe", not "John Doe".
         && q.reported_by.as_deref().is_none_or(|name| {
             t.reported_by()
                 .is_some_and(|r| r.to_lowercase().contains(&name.to_lowercase()))
@@ -413,4 +427,120 @@ pub(crate) fn transition(ticket: &mut Ticket, to: Status, reason: String, now: D
         reason: Some(reason),
     };
     push_note(ticket, now, NoteKind::Other("Orange comments".into()), text);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ContactMedium;
+
+    fn depositor() -> Party {
+        Party {
+            role: "depositor".into(),
+            name: "John Doe".into(),
+            media: vec![ContactMedium {
+                kind: "email".into(),
+                value: "john@example.com".into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn the_lifecycle_takes_only_documented_transitions() {
+        use Status::*;
+        let mut rng = fastrand::Rng::with_seed(1);
+        for from in Status::KNOWN {
+            let mut seen = std::collections::BTreeSet::new();
+            for _ in 0..500 {
+                if let Some(to) = next_status(&from, &mut rng) {
+                    seen.insert(to.as_wire().to_owned());
+                }
+            }
+            let expected: &[Status] = match from {
+                Submitted => &[InQualification, Errored],
+                InQualification => &[Ongoing, Errored],
+                Ongoing => &[Frozen, Restored, Repaired],
+                Frozen => &[Ongoing],
+                Restored => &[Repaired, Closed, Ongoing],
+                Repaired => &[Closed, Ongoing],
+                Closed | Errored | Other(_) => &[],
+            };
+            let expected: std::collections::BTreeSet<_> =
+                expected.iter().map(|s| s.as_wire().to_owned()).collect();
+            assert_eq!(seen, expected, "from {from:?}");
+        }
+        assert_eq!(next_status(&Other("x".into()), &mut rng), None);
+    }
+
+    #[test]
+    fn created_tickets_are_checked_against_the_account() {
+        let mut w = World::seeded(3);
+        let service = w.services()[0].clone();
+        let foreign = w.services()[1].technical_numbers[0].clone();
+        assert!(matches!(
+            w.create_ticket("LD0", "LD1", "d".into(), depositor(), None),
+            Err(SandboxError::UnknownService(_))
+        ));
+        assert!(matches!(
+            w.create_ticket(
+                service.number.as_str(),
+                foreign.as_str(),
+                "d".into(),
+                depositor(),
+                None
+            ),
+            Err(SandboxError::TechnicalNotUnderService { .. })
+        ));
+        let technical = service.technical_numbers[0].as_str();
+        let id = w
+            .create_ticket(
+                service.number.as_str(),
+                technical,
+                "d".into(),
+                depositor(),
+                None,
+            )
+            .expect("created");
+        assert_eq!(
+            w.ticket(id.as_str()).map(|t| t.status.clone()),
+            Some(Status::Submitted)
+        );
+        assert!(matches!(
+            w.add_comment(id.as_str(), "LD0", "x".into()),
+            Err(SandboxError::WrongService { .. })
+        ));
+        w.add_comment(id.as_str(), service.number.as_str(), "x".into())
+            .expect("commented");
+        assert_eq!(
+            w.ticket(id.as_str())
+                .and_then(|t| t.notes.clone())
+                .map(|n| n.len()),
+            Some(1)
+        );
+    }
+
+    #[test]
+    fn catch_up_runs_one_step_per_period_of_sandbox_time() {
+        let mut w = World::seeded(3);
+        let every = Duration::from_secs(60);
+        let id = w
+            .tickets
+            .values()
+            .find(|t| t.status == Status::Submitted)
+            .map(|t| t.id.clone())
+            .expect("a submitted ticket");
+        w.catch_up(every);
+        assert_eq!(w.tickets[&id].status, Status::Submitted, "nothing due yet");
+        w.clock.advance(Duration::from_secs(61));
+        w.catch_up(every);
+        assert_ne!(w.tickets[&id].status, Status::Submitted);
+        let after_one = w.tickets[&id].clone();
+        w.catch_up(every);
+        assert_eq!(w.tickets[&id], after_one, "the step is not run twice");
+        w.clock.advance(Duration::MAX);
+        assert!(
+            w.now() > after_one.created.unwrap_or_default(),
+            "an absurd jump is ignored"
+        );
+    }
 }
