@@ -47,12 +47,19 @@ pub async fn run(mode: Mode, settings: Settings) -> Result<(), AppError> {
             let running = sandbox::start(opts, addr)
                 .await
                 .map_err(AppError::Sandbox)?;
+            // Listen for Ctrl-C before announcing the address: whoever reads the line may
+            // interrupt us at once, and that must stop the sandbox cleanly, not kill it.
+            let mut ctrl_c = std::pin::pin!(tokio::signal::ctrl_c());
+            let early = futures::poll!(ctrl_c.as_mut());
             println!(
                 "Orange sandbox listening on http://{} (client_id {client_id}, token URL {})",
                 running.addr(),
                 running.token_url()
             );
-            let stopped = tokio::signal::ctrl_c().await;
+            let stopped = match early {
+                std::task::Poll::Ready(result) => result,
+                std::task::Poll::Pending => ctrl_c.await,
+            };
             running.shutdown().await;
             stopped.map_err(AppError::Sandbox)
         }

@@ -1181,3 +1181,71 @@ async fn unusable_paths_fail_the_start_instead_of_panicking() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn the_sandbox_mode_prints_one_line_serves_and_stops_on_ctrl_c() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let dir = tempfile::tempdir().expect("a tempdir");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_orange-ticket-bot"));
+    cmd.args(["sandbox", "--port", "0", "--seed", "5"])
+        .current_dir(dir.path())
+        .env_clear()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    if let Ok(path) = std::env::var("PATH") {
+        cmd.env("PATH", path);
+    }
+    /// Stops the child if an assertion fails before the test stops it.
+    struct KillOnDrop(std::process::Child);
+    impl Drop for KillOnDrop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut guard = KillOnDrop(cmd.spawn().expect("the binary starts"));
+    let child = &mut guard.0;
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let line = lines.next().expect("a line").expect("text");
+    let rest = line
+        .strip_prefix("Orange sandbox listening on http://127.0.0.1:")
+        .unwrap_or_else(|| panic!("{line}"));
+    let port: u16 = rest
+        .split(' ')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!(
+        line.ends_with(&format!(
+            "(client_id sandbox-client, token URL http://127.0.0.1:{port}/oauth/v3/token)"
+        )),
+        "{line}"
+    );
+    let token = http()
+        .post(format!("http://127.0.0.1:{port}/oauth/v3/token"))
+        .basic_auth("sandbox-client", Some("sandbox-secret"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("the sandbox answers");
+    assert_eq!(token.status(), 200);
+
+    let interrupted = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(interrupted.success());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waitable") {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "still running after Ctrl-C");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(status.success(), "{status:?}");
+    assert!(lines.next().is_none(), "exactly one line on stdout");
+}
