@@ -1,9 +1,11 @@
 //! Wires the parts together for each mode and owns their lifetime.
 
+use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 
 use crate::cli::Mode;
 use crate::config::{ConfigError, Settings};
+use crate::sandbox::{self, SandboxOptions};
 
 /// Why a mode stopped with a failure. The message is for the operator's terminal.
 #[derive(Debug, thiserror::Error)]
@@ -12,6 +14,8 @@ pub enum AppError {
     Config(#[from] ConfigError),
     #[error("mode `{0}` is not implemented yet")]
     NotImplemented(&'static str),
+    #[error("the Orange sandbox failed: {0}")]
+    Sandbox(#[source] std::io::Error),
 }
 
 impl AppError {
@@ -19,7 +23,7 @@ impl AppError {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             AppError::Config(_) => ExitCode::from(2),
-            AppError::NotImplemented(_) => ExitCode::from(1),
+            AppError::NotImplemented(_) | AppError::Sandbox(_) => ExitCode::from(1),
         }
     }
 }
@@ -32,7 +36,33 @@ pub async fn run(mode: Mode, settings: Settings) -> Result<(), AppError> {
             Err(AppError::NotImplemented("run"))
         }
         Mode::Console => Err(AppError::NotImplemented("console")),
-        Mode::Sandbox { .. } => Err(AppError::NotImplemented("sandbox")),
+        Mode::Sandbox { port, seed } => {
+            let mut opts = SandboxOptions::from_settings(&settings);
+            if let Some(seed) = seed {
+                opts.seed = seed;
+            }
+            let port = port.unwrap_or(settings.sandbox.port);
+            let client_id = opts.client_id.clone();
+            let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+            let running = sandbox::start(opts, addr)
+                .await
+                .map_err(AppError::Sandbox)?;
+            // Listen for Ctrl-C before announcing the address: whoever reads the line may
+            // interrupt us at once, and that must stop the sandbox cleanly, not kill it.
+            let mut ctrl_c = std::pin::pin!(tokio::signal::ctrl_c());
+            let early = futures::poll!(ctrl_c.as_mut());
+            println!(
+                "Orange sandbox listening on http://{} (client_id {client_id}, token URL {})",
+                running.addr(),
+                running.token_url()
+            );
+            let stopped = match early {
+                std::task::Poll::Ready(result) => result,
+                std::task::Poll::Pending => ctrl_c.await,
+            };
+            running.shutdown().await;
+            stopped.map_err(AppError::Sandbox)
+        }
         Mode::Check => {
             print!("{}", check_report(&settings));
             Ok(())

@@ -4,6 +4,7 @@
 //! - [`orange`]: the Orange API wire models, their quirks and conversion to the domain;
 //! - [`config`]: the one typed `Settings` (file, then environment; secrets redacted);
 //! - [`telemetry`]: tracing set-up;
+//! - [`sandbox`]: the Orange simulator (axum) the bot and the tests run against;
 //! - [`cli`]: the command line; [`app`]: wires the parts together for each mode.
 
 pub mod app;
@@ -15,4 +16,5 @@ pub mod domain;
 pub mod orange;
 pub mod render;
 pub mod store;
+pub mod sandbox;
 pub mod telemetry;
