@@ -1,11 +1,17 @@
 //! Wires the parts together for each mode and owns their lifetime.
 
+use std::io::IsTerminal;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use crate::cli::Mode;
-use crate::config::{ConfigError, Settings};
-use crate::sandbox::{self, SandboxOptions};
+use crate::config::{ConfigError, OrangeCredentials, Settings};
+use crate::console::Console;
+use crate::core::Core;
+use crate::orange::OrangeClient;
+use crate::sandbox::{self, RunningSandbox, SandboxOptions};
+use crate::store::{Store, StoreError};
 
 /// Why a mode stopped with a failure. The message is for the operator's terminal.
 #[derive(Debug, thiserror::Error)]
@@ -16,6 +22,12 @@ pub enum AppError {
     NotImplemented(&'static str),
     #[error("the Orange sandbox failed: {0}")]
     Sandbox(#[source] std::io::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("start-up failed: {0}")]
+    Startup(String),
+    #[error("{failed} of {lines} console line(s) failed")]
+    ScriptFailed { failed: usize, lines: usize },
 }
 
 impl AppError {
@@ -23,19 +35,42 @@ impl AppError {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             AppError::Config(_) => ExitCode::from(2),
-            AppError::NotImplemented(_) | AppError::Sandbox(_) => ExitCode::from(1),
+            AppError::Store(StoreError::Newer { .. } | StoreError::Foreign { .. }) => {
+                ExitCode::from(2)
+            }
+            AppError::NotImplemented(_)
+            | AppError::Sandbox(_)
+            | AppError::Store(_)
+            | AppError::Startup(_)
+            | AppError::ScriptFailed { .. } => ExitCode::from(1),
         }
+    }
+}
+
+/// Whether `mode` ends up running the console: asked for, or `run` with no Discord token and a
+/// person at the terminal (the useful default on a fresh clone).
+pub fn is_console(mode: &Mode, settings: &Settings) -> bool {
+    match mode {
+        Mode::Console => true,
+        Mode::Run => settings.secrets.discord_token.is_none() && std::io::stdin().is_terminal(),
+        Mode::Sandbox { .. } | Mode::Check => false,
     }
 }
 
 /// Runs one mode to completion.
 pub async fn run(mode: Mode, settings: Settings) -> Result<(), AppError> {
     match mode {
+        Mode::Run if is_console(&Mode::Run, &settings) => {
+            eprintln!(
+                "No DISCORD_TOKEN: running the terminal console instead of connecting to Discord."
+            );
+            run_console(settings).await
+        }
         Mode::Run => {
             settings.require_discord_token()?;
             Err(AppError::NotImplemented("run"))
         }
-        Mode::Console => Err(AppError::NotImplemented("console")),
+        Mode::Console => run_console(settings).await,
         Mode::Sandbox { port, seed } => {
             let mut opts = SandboxOptions::from_settings(&settings);
             if let Some(seed) = seed {
@@ -68,6 +103,73 @@ pub async fn run(mode: Mode, settings: Settings) -> Result<(), AppError> {
             Ok(())
         }
     }
+}
+
+/// Builds the core: the Orange client (against Orange, or against an embedded sandbox started
+/// here when no credentials are set) and the store. The sandbox, if any, is the caller's to stop.
+pub async fn build_core(settings: &Settings) -> Result<(Core, Option<RunningSandbox>), AppError> {
+    let mut effective = settings.clone();
+    let (credentials, sandbox) = match settings.orange_credentials() {
+        Some(credentials) => (credentials, None),
+        None => {
+            let running = sandbox::start(
+                SandboxOptions::from_settings(settings),
+                SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            )
+            .await
+            .map_err(AppError::Sandbox)?;
+            eprintln!(
+                "No Orange credentials: using the embedded Orange sandbox at {}.",
+                running.base_url()
+            );
+            effective.orange.base_url = running.base_url();
+            effective.orange.token_url = running.token_url();
+            let credentials = OrangeCredentials {
+                client_id: settings.sandbox.client_id.clone().into(),
+                client_secret: settings.sandbox.client_secret.clone().into(),
+            };
+            (credentials, Some(running))
+        }
+    };
+    let orange = OrangeClient::new(
+        &effective.orange,
+        credentials,
+        settings.secrets.orange_application_id.clone(),
+    )
+    .map_err(|e| AppError::Startup(format!("Orange HTTP client: {e}")))?;
+    let store = Store::open(&settings.store.path)?;
+    Ok((Core::new(orange, store, Arc::new(effective)), sandbox))
+}
+
+/// The console on stdin/stdout, until end of input or `/quit`.
+async fn run_console(settings: Settings) -> Result<(), AppError> {
+    let (core, sandbox) = build_core(&settings).await?;
+    let user = std::env::var("USER")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| "operator".into());
+    let session = format!(
+        "{user}-{}-{}",
+        chrono::Utc::now().format("%Y%m%dT%H%M%S"),
+        std::process::id()
+    );
+    let console = Console::new(core.clone(), &user, &session);
+    let summary = console
+        .run_stdio()
+        .await
+        .map_err(|e| AppError::Startup(format!("console I/O: {e}")));
+    core.store().flush().await?;
+    if let Some(s) = sandbox {
+        s.shutdown().await;
+    }
+    let summary = summary?;
+    if summary.failed > 0 {
+        return Err(AppError::ScriptFailed {
+            failed: summary.failed,
+            lines: summary.lines,
+        });
+    }
+    Ok(())
 }
 
 /// What `check` prints: where each part of the bot would connect, secrets shown only as set/unset.

@@ -15,6 +15,6 @@ pub mod core;
 pub mod domain;
 pub mod orange;
 pub mod render;
-pub mod store;
 pub mod sandbox;
+pub mod store;
 pub mod telemetry;
