@@ -104,3 +104,108 @@ fn a_bad_setting_names_its_key() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).contains("missing.toml"), "{}", text(&out));
 }
+
+fn bot_in(dir: &std::path::Path, args: &[&str], stdin: &str) -> Output {
+    use std::io::Write;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_orange-ticket-bot"));
+    cmd.args(args)
+        .current_dir(dir)
+        .env_clear()
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    if let Ok(path) = std::env::var("PATH") {
+        cmd.env("PATH", path);
+    }
+    let mut child = cmd.spawn().expect("the binary runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("script written");
+    child.wait_with_output().expect("the binary ends")
+}
+
+#[test]
+fn a_piped_console_script_runs_the_whole_product_on_embedded_defaults() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let script = r#"
+# services -> profile -> create -> show -> comment -> search -> link -> unlink
+/ticket services
+/ticket profile first_name:Ada last_name:Lovelace email:ada@example.net
+/ticket create service:LD000000 technical:LD000001 description:"Link down since 10:00"
+/ticket show
+/ticket comment text:"Rebooted the CPE, still down"
+/ticket search status:submitted service:LD000000
+/ticket unlink
+/ticket link id:1234567890
+/ticket unlink
+"#;
+    let out = bot_in(dir.path(), &["console"], script);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("No Orange credentials: using the embedded Orange sandbox"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        stdout.contains("LD000000 — Name of the service: LD000001"),
+        "{stdout}"
+    );
+    let id = stdout
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("Ticket ")?
+                .strip_suffix(" opened and linked to this session.")
+        })
+        .expect("a ticket was opened")
+        .to_owned();
+    assert!(
+        stdout.contains(&format!("== Ticket {id} — Submitted ==")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("Comment added to ticket {id}.")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "{id} · Submitted · LD000000 · Link down since 10:00"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("Unlinked from ticket {id}.")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("This session is now linked to ticket 1234567890."),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Unlinked from ticket 1234567890."),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("error:"), "{stdout}");
+
+    // A failing line makes the run fail, and says why.
+    let out = bot_in(
+        dir.path(),
+        &["console"],
+        "/ticket status\n/ticket show id:12/34\n",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("error: Ticket id `12/34` may only contain letters, digits, `-` and `_`."),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        text(&out).contains("1 of 2 console line(s) failed"),
+        "{}",
+        text(&out)
+    );
+}

@@ -1,0 +1,336 @@
+//! The core use cases over a real sled store and the sandbox (through the same `build_core` the
+//! binary uses): rejected input changes nothing, authorization is decided and audited in the core,
+//! data survives a restart, and the core stays transport-free.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use orange_ticket_bot::app::build_core;
+use orange_ticket_bot::config::Settings;
+use orange_ticket_bot::core::{AdminChange, Core, CreateInput, SearchInput};
+use orange_ticket_bot::domain::{Actor, Conversation, Permission, TeamId};
+use orange_ticket_bot::sandbox::{Operation as Op, RunningSandbox};
+
+struct Env {
+    core: Core,
+    sandbox: RunningSandbox,
+}
+
+async fn env(data: &Path) -> Env {
+    let mut settings = Settings::defaults().expect("defaults");
+    settings.store.path = data.join("store");
+    let (core, sandbox) = build_core(&settings).await.expect("core");
+    Env {
+        core,
+        sandbox: sandbox.expect("no credentials: the embedded sandbox"),
+    }
+}
+
+fn actor(user: &str, conversation: u64, roles: &[&str]) -> Actor {
+    Actor {
+        user_key: format!("discord:{user}"),
+        display_name: user.to_owned(),
+        team: TeamId("guild-1".into()),
+        conversation: Conversation::discord(conversation),
+        roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+        is_team_admin: false,
+    }
+}
+
+/// Everything a rejected input must leave alone.
+#[derive(Debug, PartialEq)]
+struct Snapshot {
+    links: Vec<(Conversation, orange_ticket_bot::domain::TicketId)>,
+    tracked: usize,
+    subscriptions: usize,
+    tickets_at_orange: usize,
+    creates: u64,
+    comments: u64,
+}
+
+fn snapshot(e: &Env) -> Snapshot {
+    let store = e.core.store();
+    let counters = e.sandbox.control().counters();
+    Snapshot {
+        links: store.links().expect("links"),
+        tracked: store.tracked_tickets().expect("tracked").len(),
+        subscriptions: store.subscriptions().expect("subs").len(),
+        tickets_at_orange: e.sandbox.control().ticket_count(),
+        creates: counters.calls(Op::CreateTicket),
+        comments: counters.calls(Op::AddComment),
+    }
+}
+
+fn create(service: &str, technical: &str, description: &str) -> CreateInput {
+    CreateInput {
+        service: service.into(),
+        technical: technical.into(),
+        description: description.into(),
+        external_ref: None,
+    }
+}
+
+#[tokio::test]
+async fn rejected_inputs_say_why_and_change_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let e = env(dir.path()).await;
+    let ada = actor("ada", 100, &[]);
+    e.core
+        .set_profile(&ada, "Ada", "Lovelace", Some("ada@example.net"), None)
+        .await
+        .expect("profile");
+    // Warm the service cache so the snapshot below is taken after that read.
+    e.core.services().await.expect("services");
+    let before = snapshot(&e);
+
+    let cases: Vec<(&str, CreateInput, String)> = vec![
+        (
+            "unknown service",
+            create("LD999999", "LD000001", "Link down"),
+            "Unknown service number `LD999999`: `/ticket services` lists yours.".into(),
+        ),
+        (
+            "technical number not under the service",
+            create("LD000000", "LD999998", "Link down"),
+            "Technical number `LD999998` is not under service `LD000000` (its technical numbers: LD000001).".into(),
+        ),
+        (
+            "empty description",
+            create("LD000000", "LD000001", "   "),
+            "The description is empty.".into(),
+        ),
+        (
+            "description over the limit",
+            create("LD000000", "LD000001", &"x".repeat(4001)),
+            "The description is too long (4001 characters; at most 4000).".into(),
+        ),
+        (
+            "malformed service number",
+            create("LD 0", "LD000001", "Link down"),
+            "Service number `LD 0` may only contain letters, digits, `-`, `_` and `.`.".into(),
+        ),
+    ];
+    for (what, input, message) in cases {
+        let err = e.core.create_ticket(&ada, input, true).await.unwrap_err();
+        assert_eq!(err.user_message(), message, "{what}");
+        assert_eq!(snapshot(&e), before, "{what} changed something");
+    }
+
+    let err = e.core.show(&ada, Some("12/34")).await.unwrap_err();
+    assert_eq!(
+        err.user_message(),
+        "Ticket id `12/34` may only contain letters, digits, `-` and `_`."
+    );
+    let err = e.core.comment(&ada, None, "still down").await.unwrap_err();
+    assert_eq!(
+        err.user_message(),
+        "This conversation is not linked to a ticket: give `id:` or use the ticket's thread."
+    );
+    let err = e
+        .core
+        .comment(&ada, Some("1234567890"), " ")
+        .await
+        .unwrap_err();
+    assert_eq!(err.user_message(), "The comment is empty.");
+    let err = e.core.link(&ada, "not an id!").await.unwrap_err();
+    assert!(err.user_message().starts_with("Ticket id `not an id!`"));
+    let err = e.core.unlink(&ada).await.unwrap_err();
+    assert_eq!(
+        err.user_message(),
+        "This conversation is not linked to a ticket."
+    );
+    let err = e
+        .core
+        .search(SearchInput {
+            status: Some("done".into()),
+            ..SearchInput::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(err.user_message().starts_with("Unknown status `done`"));
+    let err = e
+        .core
+        .search(SearchInput {
+            from: Some("2024-05-02".into()),
+            to: Some("2024-05-01".into()),
+            ..SearchInput::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.user_message(),
+        "The `from` date is after the `to` date."
+    );
+
+    let nobody = actor("bob", 101, &[]);
+    let err = e
+        .core
+        .create_ticket(&nobody, create("LD000000", "LD000001", "Link down"), true)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.user_message(),
+        "Orange needs a contact for the ticket: set yours first with `/ticket profile`."
+    );
+    assert_eq!(snapshot(&e), before, "the reads above changed something");
+    e.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn orange_failures_become_one_sentence_with_the_request_id() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let e = env(dir.path()).await;
+    let ada = actor("ada", 100, &[]);
+    let err = e.core.show(&ada, Some("9999999999")).await.unwrap_err();
+    let message = err.user_message();
+    assert!(
+        message
+            .starts_with("Orange has no such ticket for this account. (Orange request id sandbox-"),
+        "{message}"
+    );
+    e.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn roles_are_enforced_in_the_core_and_denials_are_audited() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let e = env(dir.path()).await;
+    let mut admin = actor("root", 1, &[]);
+    admin.is_team_admin = true;
+    let noc = actor("noc-engineer", 2, &["noc"]);
+    let guest = actor("guest", 3, &["visitor"]);
+
+    let err = e
+        .core
+        .admin(&guest, AdminChange::Feed(None))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.user_message(),
+        "Only team administrators may change the bot's settings here."
+    );
+    e.core
+        .admin(
+            &admin,
+            AdminChange::Roles(Permission::Link, BTreeSet::from(["noc".to_owned()])),
+        )
+        .await
+        .expect("admin sets roles");
+
+    let err = e.core.link(&guest, "1234567890").await.unwrap_err();
+    assert_eq!(
+        err.user_message(),
+        "You need one of these roles to link tickets here: noc."
+    );
+    assert!(e.core.store().links().expect("links").is_empty());
+    let linked = e.core.link(&noc, "1234567890").await.expect("noc may link");
+    assert_eq!(linked.id.as_str(), "1234567890");
+
+    let audit = e.core.store().audit_log(10).expect("audit");
+    let outcomes: Vec<_> = audit
+        .iter()
+        .map(|a| {
+            (
+                a.user_key.as_str(),
+                a.action.as_str(),
+                a.outcome.split(':').next().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        vec![
+            ("discord:guest", "admin", "denied"),
+            ("discord:root", "admin", "ok"),
+            ("discord:guest", "link", "denied"),
+            ("discord:noc-engineer", "link", "ok"),
+        ]
+    );
+    e.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_restart_keeps_links_profiles_subscriptions_and_settings() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut admin = actor("root", 7, &[]);
+    admin.is_team_admin = true;
+    let created = {
+        let e = env(dir.path()).await;
+        e.core
+            .set_profile(&admin, "Grace", "Hopper", None, Some("+33 1 23 45 67 89"))
+            .await
+            .expect("profile");
+        let created = e
+            .core
+            .create_ticket(&admin, create("LD000000", "LD000001", "Packet loss"), true)
+            .await
+            .expect("create");
+        e.core
+            .follow(&admin, "LD000000", "ongoing,restored")
+            .await
+            .expect("follow");
+        e.core
+            .admin(&admin, AdminChange::Feed(Some(Conversation::discord(55))))
+            .await
+            .expect("feed");
+        e.sandbox.shutdown().await;
+        created.id
+    };
+    let e = env(dir.path()).await;
+    let store = e.core.store();
+    assert_eq!(
+        store.ticket_for(&admin.conversation).expect("link"),
+        Some(created.clone())
+    );
+    assert!(store.snapshot(&created).expect("snapshot").is_some());
+    assert_eq!(
+        e.core
+            .profile(&admin)
+            .expect("profile")
+            .map(|c| c.full_name()),
+        Some("Grace Hopper".to_owned())
+    );
+    let subs = store.subscriptions().expect("subs");
+    assert_eq!(subs.len(), 1);
+    assert_eq!(
+        subs[0].1.statuses,
+        BTreeSet::from(["ongoing".to_owned(), "restored".to_owned()])
+    );
+    assert_eq!(
+        e.core.team_settings(&admin).expect("settings").feed,
+        Some(Conversation::discord(55))
+    );
+    e.sandbox.shutdown().await;
+}
+
+#[test]
+fn the_core_and_inner_layers_import_no_discord_crate() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut offenders = Vec::new();
+    for layer in [
+        "core", "domain", "store", "orange", "render", "console", "sandbox",
+    ] {
+        let mut stack = vec![root.join(layer)];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).expect("layer dir").flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).expect("source");
+                for (n, line) in text.lines().enumerate() {
+                    let code = line.split("//").next().unwrap_or("");
+                    if code.contains("serenity") || code.contains("poise") {
+                        offenders.push(format!("{}:{}: {line}", path.display(), n + 1));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "Discord crates outside src/discord:\n{}",
+        offenders.join("\n")
+    );
+}
