@@ -16,8 +16,11 @@ pub use convert::{RejectedTicket, SearchBody, WireError};
 pub use error::{ApiProblem, OrangeError, RequestId};
 pub use retry::{Deadline, RetryPolicy, backoff, retry_after};
 
-/// The API's operations, for logs and errors.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// The API's operations, for logs, errors and the sandbox's counters and faults.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum Operation {
     Token,
     ServiceNumbers,

@@ -20,6 +20,9 @@ pub mod limits {
     pub const TOTAL: usize = 6000;
 }
 
+/// Appended to the last field when fields had to be dropped to fit the total.
+const MORE: &str = "\n… more not shown";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Field {
     pub name: String,
@@ -83,11 +86,11 @@ impl Card {
         // Over the total: drop fields from the end, then shorten the description.
         while self.total_chars() > limits::TOTAL && self.fields.len() > 1 {
             self.fields.pop();
-            if let Some(last) = self.fields.last_mut() {
-                last.value = cut(
-                    &format!("{}\n… more not shown", last.value),
-                    limits::FIELD_VALUE,
-                );
+            if let Some(last) = self.fields.last_mut()
+                && !last.value.ends_with(MORE)
+            {
+                let room = limits::FIELD_VALUE - MORE.chars().count();
+                last.value = format!("{}{MORE}", cut(&last.value, room));
             }
         }
         if self.total_chars() > limits::TOTAL {

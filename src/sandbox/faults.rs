@@ -10,18 +10,8 @@ use super::error::ApiError;
 /// How many call timestamps each operation keeps.
 const KEPT_CALL_TIMES: usize = 10_000;
 
-/// One operation of the simulated API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Operation {
-    Token,
-    ServiceNumbers,
-    CreateTicket,
-    AddComment,
-    GetTicket,
-    Search,
-    ApiStatus,
-}
+/// The operations counted and faulted: the client's own list, so both sides agree.
+pub use crate::orange::Operation;
 
 /// Error injection for one operation: `{"rate": 0.3, "statuses": [503, 429], "retry_after_secs": 1}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
