@@ -9,6 +9,8 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod core;
 pub mod domain;
 pub mod orange;
+pub mod store;
 pub mod telemetry;

@@ -3,12 +3,19 @@
 //! Pure data and rules. Nothing here performs I/O or knows about Discord, HTTP or sled.
 
 mod change;
+mod conversation;
 mod ids;
+mod search;
 mod status;
 mod ticket;
 
 pub use change::{Change, diff};
+pub use conversation::{
+    Actor, AuditEntry, Conversation, Notification, Permission, Subscription, TeamId, TeamSettings,
+    Transport,
+};
 pub use ids::{IdError, ServiceNumber, TechnicalNumber, TicketId};
+pub use search::{ApiStatus, ComponentStatus, SearchQuery, SortColumn};
 pub use status::{Status, StatusFilter};
 pub use ticket::{
     Contact, ContactMedium, NewComment, NewTicket, Note, NoteKind, Party, Service, StatusChange,

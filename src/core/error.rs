@@ -1,0 +1,33 @@
+//! `CoreError`: the one error type of the use cases. Its `user_message` is what a person sees;
+//! the `Display`/source chain is for logs.
+
+use crate::orange::OrangeError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    /// The user's input is wrong; the message says what and how to fix it.
+    #[error("invalid input: {0}")]
+    Invalid(String),
+    /// The actor may not do this here.
+    #[error("denied: {0}")]
+    Denied(String),
+    #[error(transparent)]
+    Orange(#[from] OrangeError),
+    /// The bot's own storage failed.
+    #[error("store: {0}")]
+    Store(String),
+}
+
+impl CoreError {
+    /// One short sentence, safe to show: no upstream bodies, URLs or tokens.
+    pub fn user_message(&self) -> String {
+        match self {
+            CoreError::Invalid(m) | CoreError::Denied(m) => m.clone(),
+            CoreError::Orange(e) => e.user_message(),
+            CoreError::Store(_) => {
+                "The bot could not save its data; an administrator has been notified in the logs."
+                    .into()
+            }
+        }
+    }
+}

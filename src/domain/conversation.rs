@@ -1,0 +1,174 @@
+//! Who is acting and where: conversations (a Discord channel/thread, a console session), actors,
+//! teams, and what the bot remembers about them.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{Change, Contact, ServiceNumber, Status, TicketId};
+
+/// The transport a conversation lives on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    Discord,
+    Console,
+}
+
+impl Transport {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Discord => "discord",
+            Transport::Console => "console",
+        }
+    }
+}
+
+/// A place where people talk about tickets: a Discord channel or thread, or a console session.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Conversation {
+    pub transport: Transport,
+    /// The transport's id of the channel/thread/session.
+    pub id: String,
+}
+
+impl Conversation {
+    pub fn discord(channel_id: u64) -> Self {
+        Conversation {
+            transport: Transport::Discord,
+            id: channel_id.to_string(),
+        }
+    }
+
+    pub fn console(session: &str) -> Self {
+        Conversation {
+            transport: Transport::Console,
+            id: session.to_owned(),
+        }
+    }
+
+    /// A stable text key, e.g. `discord:1234`.
+    pub fn key(&self) -> String {
+        format!("{}:{}", self.transport.as_str(), self.id)
+    }
+
+    /// Parses [`Conversation::key`].
+    pub fn from_key(key: &str) -> Option<Self> {
+        let (transport, id) = key.split_once(':')?;
+        let transport = match transport {
+            "discord" => Transport::Discord,
+            "console" => Transport::Console,
+            _ => return None,
+        };
+        (!id.is_empty()).then(|| Conversation {
+            transport,
+            id: id.to_owned(),
+        })
+    }
+}
+
+impl fmt::Display for Conversation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.key())
+    }
+}
+
+/// A team: a Discord guild, or the local console "team".
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct TeamId(pub String);
+
+/// What an actor can be allowed to do; each maps to a configurable set of roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Permission {
+    Create,
+    Comment,
+    Link,
+    Admin,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 4] = [
+        Permission::Create,
+        Permission::Comment,
+        Permission::Link,
+        Permission::Admin,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::Create => "create",
+            Permission::Comment => "comment",
+            Permission::Link => "link",
+            Permission::Admin => "admin",
+        }
+    }
+}
+
+/// Someone acting through a transport.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    /// Stable per transport, e.g. `discord:<user id>` or `console:<login>`.
+    pub user_key: String,
+    pub display_name: String,
+    pub team: TeamId,
+    pub conversation: Conversation,
+    /// Role ids (Discord) or names the transport vouches for.
+    pub roles: BTreeSet<String>,
+    /// The transport says this actor administers the team (e.g. Discord's Manage Server).
+    pub is_team_admin: bool,
+}
+
+/// Per-team settings an admin controls.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct TeamSettings {
+    /// For each permission, the roles that grant it. No entry: everyone may.
+    pub allowed_roles: std::collections::BTreeMap<Permission, BTreeSet<String>>,
+    /// Where new and changed tickets of the team are announced.
+    pub feed: Option<Conversation>,
+    /// The contact used for new tickets when the actor has no profile.
+    pub default_contact: Option<Contact>,
+}
+
+/// A channel's subscription to the ticket feed. Empty filters match everything.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Subscription {
+    pub services: BTreeSet<ServiceNumber>,
+    pub statuses: BTreeSet<String>,
+}
+
+impl Subscription {
+    pub fn matches(&self, service: Option<&ServiceNumber>, status: &Status) -> bool {
+        let service_ok =
+            self.services.is_empty() || service.is_some_and(|s| self.services.contains(s));
+        let status_ok = self.statuses.is_empty() || self.statuses.contains(status.as_wire());
+        service_ok && status_ok
+    }
+}
+
+/// A notification waiting to be delivered to a conversation. Delivery is at-least-once from the
+/// outbox, made exactly-once on Discord with a nonce derived from `key`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    /// Unique per (conversation, ticket, change): the idempotency key of the delivery.
+    pub key: String,
+    pub conversation: Conversation,
+    pub ticket: TicketId,
+    pub changes: Vec<Change>,
+    pub created: DateTime<Utc>,
+}
+
+/// One line of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub at: DateTime<Utc>,
+    pub user_key: String,
+    pub transport: Transport,
+    pub conversation: Conversation,
+    pub action: String,
+    pub ticket: Option<TicketId>,
+    /// `ok`, or why it was denied or failed.
+    pub outcome: String,
+}

@@ -1,0 +1,182 @@
+//! OAuth 2.0 client-credentials tokens: fetched once, cached, refreshed a margin before expiry,
+//! one refresh at a time (concurrent callers wait for the same refresh), and dropped on a 401.
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use tokio::time::Instant;
+use url::Url;
+
+use super::convert::from_str;
+use super::error::OrangeError;
+use super::wire::TokenResponse;
+use super::{Deadline, Operation};
+use crate::config::OrangeCredentials;
+
+/// A bearer token and when to stop using it. `generation` tells tokens apart, so a 401 for an old
+/// token does not throw away a newer one fetched meanwhile.
+#[derive(Clone)]
+pub struct Token {
+    pub secret: SecretString,
+    pub generation: u64,
+    refresh_at: Instant,
+}
+
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Token")
+            .field("generation", &self.generation)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug)]
+pub struct TokenCache {
+    http: reqwest::Client,
+    token_url: Url,
+    credentials: OrangeCredentials,
+    margin: Duration,
+    current: RwLock<Option<Token>>,
+    /// Held while fetching: the one refresh everybody waits for.
+    refresh: tokio::sync::Mutex<u64>,
+}
+
+impl TokenCache {
+    pub fn new(
+        http: reqwest::Client,
+        token_url: Url,
+        credentials: OrangeCredentials,
+        margin: Duration,
+    ) -> Arc<Self> {
+        Arc::new(TokenCache {
+            http,
+            token_url,
+            credentials,
+            margin,
+            current: RwLock::new(None),
+            refresh: tokio::sync::Mutex::new(0),
+        })
+    }
+
+    fn cached(&self) -> Option<Token> {
+        let guard = self.current.read().unwrap_or_else(|p| p.into_inner());
+        guard
+            .as_ref()
+            .filter(|t| Instant::now() < t.refresh_at)
+            .cloned()
+    }
+
+    /// A valid token, fetching one if none is cached or the cached one is about to expire.
+    pub async fn get(&self, deadline: Deadline) -> Result<Token, OrangeError> {
+        if let Some(t) = self.cached() {
+            return Ok(t);
+        }
+        let mut generation = self.refresh.lock().await;
+        // Someone else may have refreshed while we waited for the lock.
+        if let Some(t) = self.cached() {
+            return Ok(t);
+        }
+        let token = self.fetch(*generation + 1, deadline).await?;
+        *generation += 1;
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = Some(token.clone());
+        Ok(token)
+    }
+
+    /// Forgets `token` after the API refused it (401), unless a newer one is already cached.
+    pub fn invalidate(&self, token: &Token) {
+        let mut guard = self.current.write().unwrap_or_else(|p| p.into_inner());
+        if guard
+            .as_ref()
+            .is_some_and(|t| t.generation == token.generation)
+        {
+            *guard = None;
+        }
+    }
+
+    async fn fetch(&self, generation: u64, deadline: Deadline) -> Result<Token, OrangeError> {
+        let op = Operation::Token;
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let Some(remaining) = deadline.remaining() else {
+                return Err(OrangeError::Timeout {
+                    op,
+                    waited: deadline.budget(),
+                });
+            };
+            let sent = self
+                .http
+                .post(self.token_url.clone())
+                .basic_auth(
+                    self.credentials.client_id.expose_secret(),
+                    Some(self.credentials.client_secret.expose_secret()),
+                )
+                .header(reqwest::header::ACCEPT, "application/json")
+                .form(&[("grant_type", "client_credentials")])
+                .timeout(remaining)
+                .send()
+                .await;
+            let retry_in = match sent {
+                Ok(resp) if resp.status().is_success() => {
+                    let body = resp.text().await.map_err(|e| OrangeError::Unavailable {
+                        op,
+                        detail: format!("token body unreadable: {e}"),
+                        request_id: Default::default(),
+                    })?;
+                    let parsed: TokenResponse =
+                        from_str(&body).map_err(|e| OrangeError::Malformed {
+                            op,
+                            path: e.path,
+                            reason: e.reason,
+                            request_id: Default::default(),
+                        })?;
+                    let lifetime = Duration::from_secs(parsed.expires_in);
+                    // Refresh a margin before expiry, but never use a token for less than half
+                    // its life: a short-lived token must not cause a refresh on every call.
+                    let usable = lifetime.saturating_sub(self.margin).max(lifetime / 2);
+                    tracing::info!(
+                        generation,
+                        expires_in = parsed.expires_in,
+                        "orange token acquired"
+                    );
+                    return Ok(Token {
+                        secret: parsed.access_token,
+                        generation,
+                        refresh_at: Instant::now() + usable,
+                    });
+                }
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    match status {
+                        400 | 401 | 403 => return Err(OrangeError::CredentialsRejected { status }),
+                        // The token endpoint is rate-limited (~50/min): wait as told, then retry.
+                        429 | 500..=599 => super::retry_after(resp.headers()),
+                        _ => {
+                            return Err(OrangeError::Unexpected {
+                                op,
+                                status,
+                                problem: Default::default(),
+                                request_id: Default::default(),
+                            });
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, attempt, "orange token request failed");
+                    None
+                }
+            };
+            let Some(delay) =
+                super::backoff(attempt, retry_in, deadline, &super::RetryPolicy::TOKEN)
+            else {
+                return Err(OrangeError::Unavailable {
+                    op,
+                    detail: format!("token endpoint failing after {attempt} attempts"),
+                    request_id: Default::default(),
+                });
+            };
+            tokio::time::sleep(delay).await;
+        }
+    }
+}

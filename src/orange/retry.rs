@@ -1,0 +1,153 @@
+//! Deadlines and backoff: how long a caller is willing to wait, and how long to wait between tries.
+
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use tokio::time::Instant;
+
+use crate::config::RetrySettings;
+
+/// The latest moment a caller wants an answer by; retries stop before it.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline {
+    at: Instant,
+    budget: Duration,
+}
+
+impl Deadline {
+    pub fn after(budget: Duration) -> Self {
+        Deadline {
+            at: Instant::now() + budget,
+            budget,
+        }
+    }
+
+    /// Time left, or `None` once it has passed.
+    pub fn remaining(&self) -> Option<Duration> {
+        self.at
+            .checked_duration_since(Instant::now())
+            .filter(|d| !d.is_zero())
+    }
+
+    /// The whole budget this deadline was created with.
+    pub fn budget(&self) -> Duration {
+        self.budget
+    }
+}
+
+/// Bounds of the retry loop.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub max_attempts: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl RetryPolicy {
+    /// The token endpoint: a few tries, gently (it is rate-limited to about 50 requests a minute).
+    pub const TOKEN: RetryPolicy = RetryPolicy {
+        max_attempts: 4,
+        base_delay: Duration::from_millis(500),
+        max_delay: Duration::from_secs(10),
+    };
+
+    pub fn from_settings(s: &RetrySettings) -> Self {
+        RetryPolicy {
+            max_attempts: s.max_attempts,
+            base_delay: Duration::from_millis(s.base_delay_ms),
+            max_delay: Duration::from_millis(s.max_delay_ms),
+        }
+    }
+}
+
+/// The delay before attempt `attempt + 1`, or `None` when no further attempt fits: attempts are
+/// exhausted, or the wait would end past the deadline.
+///
+/// Exponential with "equal jitter" (half fixed, half random) so that retries are spread out but
+/// never immediate; a server's `Retry-After` is a floor.
+pub fn backoff(
+    attempt: u32,
+    retry_after: Option<Duration>,
+    deadline: Deadline,
+    policy: &RetryPolicy,
+) -> Option<Duration> {
+    if attempt >= policy.max_attempts {
+        return None;
+    }
+    let exp = policy
+        .base_delay
+        .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1)))
+        .min(policy.max_delay);
+    let half = exp / 2;
+    let jitter = Duration::from_micros(fastrand::u64(0..=half.as_micros() as u64));
+    let delay = (half + jitter).max(retry_after.unwrap_or_default());
+    let remaining = deadline.remaining()?;
+    // Leave room for the next attempt itself to get an answer.
+    (delay < remaining).then_some(delay)
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is not used by Orange's gateway).
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    headers
+        .get(RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(Duration::from_secs_f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POLICY: RetryPolicy = RetryPolicy {
+        max_attempts: 5,
+        base_delay: Duration::from_millis(100),
+        max_delay: Duration::from_millis(1000),
+    };
+
+    #[tokio::test]
+    async fn delays_grow_stay_jittered_and_respect_the_cap() {
+        let deadline = Deadline::after(Duration::from_secs(60));
+        for attempt in 1..5 {
+            let exp = (100u64 << (attempt - 1)).min(1000);
+            for _ in 0..50 {
+                let d = backoff(attempt, None, deadline, &POLICY).expect("fits");
+                assert!(d >= Duration::from_millis(exp / 2), "{attempt}: {d:?}");
+                assert!(d <= Duration::from_millis(exp), "{attempt}: {d:?}");
+            }
+        }
+        assert_eq!(
+            backoff(5, None, deadline, &POLICY),
+            None,
+            "attempts exhausted"
+        );
+    }
+
+    #[tokio::test]
+    async fn retry_after_is_a_floor_and_the_deadline_a_ceiling() {
+        let deadline = Deadline::after(Duration::from_secs(60));
+        let d = backoff(1, Some(Duration::from_secs(3)), deadline, &POLICY).expect("fits");
+        assert_eq!(d, Duration::from_secs(3));
+        let short = Deadline::after(Duration::from_secs(2));
+        assert_eq!(
+            backoff(1, Some(Duration::from_secs(3)), short, &POLICY),
+            None
+        );
+    }
+
+    #[test]
+    fn retry_after_header_is_read_in_seconds() {
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, "2".parse().expect("header"));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
+        h.insert(
+            RETRY_AFTER,
+            "Wed, 21 Oct 2015 07:28:00 GMT".parse().expect("header"),
+        );
+        assert_eq!(retry_after(&h), None);
+    }
+}

@@ -1,0 +1,497 @@
+//! The bot's memory, in an embedded sled database: conversation <-> ticket links, the last-seen
+//! snapshot of each tracked ticket, team settings, subscriptions, contact profiles, the outbox of
+//! undelivered notifications and the audit log.
+//!
+//! A small typed API; no sled type leaks out. Updates that must agree (the two directions of a
+//! link; a snapshot and the notifications it caused) happen in one transaction, and writes that
+//! must survive a crash are flushed before they are acknowledged.
+
+mod codec;
+
+use std::path::{Path, PathBuf};
+
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+
+use crate::domain::{
+    AuditEntry, Contact, Conversation, Notification, Subscription, TeamId, TeamSettings, Ticket,
+    TicketId,
+};
+use codec::{decode, encode};
+
+/// The layout this build reads and writes. Bump it with a migration when a tree's format changes.
+pub const SCHEMA_VERSION: u32 = 1;
+const SCHEMA_KEY: &[u8] = b"schema_version";
+const APP_KEY: &[u8] = b"application";
+const APP_NAME: &[u8] = b"orange-ticket-bot";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the store at {path}: {reason}")]
+    Open { path: PathBuf, reason: String },
+    #[error(
+        "the store at {path} was written by a newer version (schema {found}; this build reads up to {supported}); upgrade the bot or point store.path elsewhere"
+    )]
+    Newer {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+    #[error(
+        "{path} holds a database that is not this bot's; point store.path at an empty or bot-owned directory"
+    )]
+    Foreign { path: PathBuf },
+    #[error("store failure: {0}")]
+    Backend(String),
+    #[error("stored record `{key}` is unreadable: {reason}")]
+    Corrupt { key: String, reason: String },
+}
+
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> Self {
+        StoreError::Backend(e.to_string())
+    }
+}
+
+impl From<TransactionError<StoreError>> for StoreError {
+    fn from(e: TransactionError<StoreError>) -> Self {
+        match e {
+            TransactionError::Abort(e) => e,
+            TransactionError::Storage(e) => e.into(),
+        }
+    }
+}
+
+/// A cheap, cloneable handle on the database.
+#[derive(Debug, Clone)]
+pub struct Store {
+    db: sled::Db,
+    /// conversation key -> ticket id (one conversation links one ticket)
+    by_conversation: sled::Tree,
+    /// ticket id \0 conversation key -> () (one ticket, many conversations)
+    by_ticket: sled::Tree,
+    /// ticket id -> last seen Ticket
+    snapshots: sled::Tree,
+    /// team id -> TeamSettings
+    teams: sled::Tree,
+    /// conversation key -> Subscription
+    subscriptions: sled::Tree,
+    /// user key -> Contact
+    profiles: sled::Tree,
+    /// big-endian sequence -> Notification
+    outbox: sled::Tree,
+    /// big-endian sequence -> AuditEntry
+    audit: sled::Tree,
+}
+
+fn pair_key(ticket: &TicketId, conversation: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(ticket.as_str().len() + 1 + conversation.len());
+    k.extend_from_slice(ticket.as_str().as_bytes());
+    k.push(0);
+    k.extend_from_slice(conversation.as_bytes());
+    k
+}
+
+fn abort(e: StoreError) -> ConflictableTransactionError<StoreError> {
+    ConflictableTransactionError::Abort(e)
+}
+
+impl Store {
+    /// Opens (or creates) the database at `path` and checks its schema version.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let open_err = |reason: String| StoreError::Open {
+            path: path.to_path_buf(),
+            reason,
+        };
+        if path.is_file() {
+            return Err(open_err("it is a file, not a directory".into()));
+        }
+        let db = sled::Config::new()
+            .path(path)
+            .open()
+            .map_err(|e| open_err(e.to_string()))?;
+        check_schema(&db, path)?;
+        let tree = |name: &str| db.open_tree(name);
+        Ok(Store {
+            by_conversation: tree("links_by_conversation")?,
+            by_ticket: tree("links_by_ticket")?,
+            snapshots: tree("snapshots")?,
+            teams: tree("teams")?,
+            subscriptions: tree("subscriptions")?,
+            profiles: tree("profiles")?,
+            outbox: tree("outbox")?,
+            audit: tree("audit")?,
+            db,
+        })
+    }
+
+    /// Waits until everything written so far is on disk.
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush_async().await?;
+        Ok(())
+    }
+
+    /// Bytes the database occupies on disk.
+    pub fn size_on_disk(&self) -> Result<u64, StoreError> {
+        Ok(self.db.size_on_disk()?)
+    }
+
+    // --- links ---------------------------------------------------------------------------------
+
+    /// Links `conversation` to `ticket`, replacing (and returning) any previous link of that
+    /// conversation. Durable when it returns.
+    pub async fn link(
+        &self,
+        conversation: &Conversation,
+        ticket: &TicketId,
+    ) -> Result<Option<TicketId>, StoreError> {
+        let conv = conversation.key();
+        let previous =
+            (&self.by_conversation, &self.by_ticket).transaction(|(by_conv, by_ticket)| {
+                let previous = by_conv.insert(conv.as_bytes(), ticket.as_str().as_bytes())?;
+                let previous = match previous {
+                    Some(raw) => Some(ticket_from_bytes(&raw).map_err(abort)?),
+                    None => None,
+                };
+                if let Some(old) = &previous {
+                    by_ticket.remove(pair_key(old, &conv))?;
+                }
+                by_ticket.insert(pair_key(ticket, &conv), &[])?;
+                Ok(previous)
+            })?;
+        self.flush().await?;
+        Ok(previous)
+    }
+
+    /// Removes the link of `conversation`, returning the ticket it pointed to. Durable when it
+    /// returns.
+    pub async fn unlink(
+        &self,
+        conversation: &Conversation,
+    ) -> Result<Option<TicketId>, StoreError> {
+        let conv = conversation.key();
+        let previous =
+            (&self.by_conversation, &self.by_ticket).transaction(|(by_conv, by_ticket)| {
+                let Some(raw) = by_conv.remove(conv.as_bytes())? else {
+                    return Ok(None);
+                };
+                let old = ticket_from_bytes(&raw).map_err(abort)?;
+                by_ticket.remove(pair_key(&old, &conv))?;
+                Ok(Some(old))
+            })?;
+        self.flush().await?;
+        Ok(previous)
+    }
+
+    /// The ticket linked from `conversation`.
+    pub fn ticket_for(&self, conversation: &Conversation) -> Result<Option<TicketId>, StoreError> {
+        self.by_conversation
+            .get(conversation.key().as_bytes())?
+            .map(|raw| ticket_from_bytes(&raw))
+            .transpose()
+    }
+
+    /// Every conversation linked to `ticket`.
+    pub fn conversations_for(&self, ticket: &TicketId) -> Result<Vec<Conversation>, StoreError> {
+        let mut prefix = ticket.as_str().as_bytes().to_vec();
+        prefix.push(0);
+        self.by_ticket
+            .scan_prefix(&prefix)
+            .keys()
+            .map(|k| {
+                let k = k?;
+                let conv = std::str::from_utf8(&k[prefix.len()..]).ok();
+                conv.and_then(Conversation::from_key)
+                    .ok_or_else(|| StoreError::Corrupt {
+                        key: String::from_utf8_lossy(&k).into_owned(),
+                        reason: "not a conversation key".into(),
+                    })
+            })
+            .collect()
+    }
+
+    /// Every ticket linked from at least one conversation, in id order.
+    pub fn tracked_tickets(&self) -> Result<Vec<TicketId>, StoreError> {
+        let mut out: Vec<TicketId> = Vec::new();
+        for key in self.by_ticket.iter().keys() {
+            let key = key?;
+            let end = key.iter().position(|b| *b == 0).unwrap_or(key.len());
+            let id = ticket_from_bytes(&key[..end])?;
+            if out.last() != Some(&id) {
+                out.push(id);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every (conversation, ticket) link, for checks and tests.
+    pub fn links(&self) -> Result<Vec<(Conversation, TicketId)>, StoreError> {
+        self.by_conversation
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                let conv = std::str::from_utf8(&k)
+                    .ok()
+                    .and_then(Conversation::from_key)
+                    .ok_or_else(|| StoreError::Corrupt {
+                        key: String::from_utf8_lossy(&k).into_owned(),
+                        reason: "not a conversation key".into(),
+                    })?;
+                Ok((conv, ticket_from_bytes(&v)?))
+            })
+            .collect()
+    }
+
+    /// Both link indexes, read back for consistency checks: (conversation -> ticket) pairs as
+    /// seen from the ticket side.
+    pub fn links_by_ticket(&self) -> Result<Vec<(Conversation, TicketId)>, StoreError> {
+        let mut out = Vec::new();
+        for key in self.by_ticket.iter().keys() {
+            let key = key?;
+            let end = key.iter().position(|b| *b == 0).unwrap_or(key.len());
+            let ticket = ticket_from_bytes(&key[..end])?;
+            let conv = std::str::from_utf8(key.get(end + 1..).unwrap_or_default())
+                .ok()
+                .and_then(Conversation::from_key)
+                .ok_or_else(|| StoreError::Corrupt {
+                    key: String::from_utf8_lossy(&key).into_owned(),
+                    reason: "not a link key".into(),
+                })?;
+            out.push((conv, ticket));
+        }
+        Ok(out)
+    }
+
+    // --- snapshots and outbox ------------------------------------------------------------------
+
+    pub fn snapshot(&self, ticket: &TicketId) -> Result<Option<Ticket>, StoreError> {
+        get(&self.snapshots, ticket.as_str())
+    }
+
+    /// Saves a snapshot with no notifications (e.g. when a ticket is first linked).
+    pub async fn put_snapshot(&self, ticket: &Ticket) -> Result<(), StoreError> {
+        self.record(ticket, &[]).await.map(|_| ())
+    }
+
+    /// Saves `ticket` as the last-seen snapshot and enqueues `notifications` in one transaction:
+    /// either both happen or neither, so a crash can neither lose a change nor report it twice.
+    /// Returns the outbox sequence numbers. Durable when it returns.
+    pub async fn record(
+        &self,
+        ticket: &Ticket,
+        notifications: &[Notification],
+    ) -> Result<Vec<u64>, StoreError> {
+        let snapshot = encode(ticket)?;
+        let mut items = Vec::with_capacity(notifications.len());
+        for n in notifications {
+            items.push((self.db.generate_id()?, encode(n)?));
+        }
+        (&self.snapshots, &self.outbox).transaction(|(snapshots, outbox)| {
+            snapshots.insert(ticket.id.as_str().as_bytes(), snapshot.as_slice())?;
+            for (seq, item) in &items {
+                outbox.insert(&seq.to_be_bytes(), item.as_slice())?;
+            }
+            Ok(())
+        })?;
+        self.flush().await?;
+        Ok(items.into_iter().map(|(seq, _)| seq).collect())
+    }
+
+    /// Notifications not yet delivered, oldest first.
+    pub fn pending(&self) -> Result<Vec<(u64, Notification)>, StoreError> {
+        self.outbox
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                let seq = <[u8; 8]>::try_from(k.as_ref())
+                    .map(u64::from_be_bytes)
+                    .map_err(|_| StoreError::Corrupt {
+                        key: format!("outbox {k:?}"),
+                        reason: "not a sequence number".into(),
+                    })?;
+                Ok((seq, decode(&v, "outbox")?))
+            })
+            .collect()
+    }
+
+    /// Marks a notification delivered. Durable when it returns.
+    pub async fn ack(&self, seq: u64) -> Result<(), StoreError> {
+        self.outbox.remove(seq.to_be_bytes())?;
+        self.flush().await
+    }
+
+    // --- team settings, subscriptions, profiles --------------------------------------------------
+
+    pub fn team_settings(&self, team: &TeamId) -> Result<TeamSettings, StoreError> {
+        Ok(get(&self.teams, &team.0)?.unwrap_or_default())
+    }
+
+    pub async fn set_team_settings(
+        &self,
+        team: &TeamId,
+        settings: &TeamSettings,
+    ) -> Result<(), StoreError> {
+        put(&self.teams, &team.0, settings)?;
+        self.flush().await
+    }
+
+    pub async fn subscribe(
+        &self,
+        conversation: &Conversation,
+        subscription: &Subscription,
+    ) -> Result<(), StoreError> {
+        put(&self.subscriptions, &conversation.key(), subscription)?;
+        self.flush().await
+    }
+
+    /// Returns whether there was a subscription.
+    pub async fn unsubscribe(&self, conversation: &Conversation) -> Result<bool, StoreError> {
+        let removed = self.subscriptions.remove(conversation.key().as_bytes())?;
+        self.flush().await?;
+        Ok(removed.is_some())
+    }
+
+    pub fn subscriptions(&self) -> Result<Vec<(Conversation, Subscription)>, StoreError> {
+        self.subscriptions
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                let conv = std::str::from_utf8(&k)
+                    .ok()
+                    .and_then(Conversation::from_key)
+                    .ok_or_else(|| StoreError::Corrupt {
+                        key: String::from_utf8_lossy(&k).into_owned(),
+                        reason: "not a conversation key".into(),
+                    })?;
+                Ok((conv, decode(&v, "subscription")?))
+            })
+            .collect()
+    }
+
+    pub fn profile(&self, user_key: &str) -> Result<Option<Contact>, StoreError> {
+        get(&self.profiles, user_key)
+    }
+
+    pub async fn set_profile(&self, user_key: &str, contact: &Contact) -> Result<(), StoreError> {
+        put(&self.profiles, user_key, contact)?;
+        self.flush().await
+    }
+
+    // --- audit ---------------------------------------------------------------------------------
+
+    /// Appends to the audit log. Durable when it returns.
+    pub async fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        let seq = self.db.generate_id()?;
+        self.audit.insert(seq.to_be_bytes(), encode(entry)?)?;
+        self.flush().await
+    }
+
+    /// The last `limit` audit entries, oldest first.
+    pub fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        let mut out: Vec<AuditEntry> = self
+            .audit
+            .iter()
+            .values()
+            .rev()
+            .take(limit)
+            .map(|v| decode(&v?, "audit"))
+            .collect::<Result<_, _>>()?;
+        out.reverse();
+        Ok(out)
+    }
+}
+
+fn ticket_from_bytes(raw: &[u8]) -> Result<TicketId, StoreError> {
+    std::str::from_utf8(raw)
+        .ok()
+        .and_then(|s| TicketId::parse(s).ok())
+        .ok_or_else(|| StoreError::Corrupt {
+            key: String::from_utf8_lossy(raw).into_owned(),
+            reason: "not a ticket id".into(),
+        })
+}
+
+fn get<T: serde::de::DeserializeOwned>(
+    tree: &sled::Tree,
+    key: &str,
+) -> Result<Option<T>, StoreError> {
+    tree.get(key.as_bytes())?
+        .map(|v| decode(&v, key))
+        .transpose()
+}
+
+fn put<T: serde::Serialize>(tree: &sled::Tree, key: &str, value: &T) -> Result<(), StoreError> {
+    tree.insert(key.as_bytes(), encode(value)?)?;
+    Ok(())
+}
+
+/// Checks (or, on a new database, writes) the schema version and the application marker.
+fn check_schema(db: &sled::Db, path: &Path) -> Result<(), StoreError> {
+    match (db.get(APP_KEY)?, db.get(SCHEMA_KEY)?) {
+        (None, None) => {
+            let foreign = !db.is_empty() || db.tree_names().len() > 1;
+            if foreign {
+                return Err(StoreError::Foreign {
+                    path: path.to_path_buf(),
+                });
+            }
+            db.insert(APP_KEY, APP_NAME)?;
+            db.insert(SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes())?;
+            db.flush()?;
+            Ok(())
+        }
+        (Some(app), Some(version)) if app.as_ref() == APP_NAME => {
+            let found = <[u8; 4]>::try_from(version.as_ref())
+                .map(u32::from_be_bytes)
+                .map_err(|_| StoreError::Foreign {
+                    path: path.to_path_buf(),
+                })?;
+            if found > SCHEMA_VERSION {
+                return Err(StoreError::Newer {
+                    path: path.to_path_buf(),
+                    found,
+                    supported: SCHEMA_VERSION,
+                });
+            }
+            Ok(())
+        }
+        _ => Err(StoreError::Foreign {
+            path: path.to_path_buf(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_newer_schema_is_refused_with_a_clear_message() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        {
+            let store = Store::open(dir.path()).expect("opens");
+            store
+                .db
+                .insert(SCHEMA_KEY, &(SCHEMA_VERSION + 1).to_be_bytes())
+                .expect("write");
+            store.flush().await.expect("flush");
+        }
+        let err = Store::open(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("written by a newer version (schema 2"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_sled_database_of_another_program_is_foreign() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        {
+            let other = sled::open(dir.path()).expect("opens");
+            other.insert(b"user:1", b"alice").expect("write");
+            other.flush().expect("flush");
+        }
+        let err = Store::open(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("is not this bot's"), "{err}");
+    }
+}
