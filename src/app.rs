@@ -1,9 +1,15 @@
 //! Wires the parts together for each mode and owns their lifetime.
 
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
 
 use crate::cli::Mode;
 use crate::config::{ConfigError, Settings};
+use crate::core::Core;
+use crate::discord;
 
 /// Why a mode stopped with a failure. The message is for the operator's terminal.
 #[derive(Debug, thiserror::Error)]
@@ -12,6 +18,10 @@ pub enum AppError {
     Config(#[from] ConfigError),
     #[error("mode `{0}` is not implemented yet")]
     NotImplemented(&'static str),
+    #[error("Discord: {0}")]
+    Discord(#[from] serenity::Error),
+    #[error("start-up failed: {0}")]
+    Startup(String),
 }
 
 impl AppError {
@@ -19,7 +29,9 @@ impl AppError {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             AppError::Config(_) => ExitCode::from(2),
-            AppError::NotImplemented(_) => ExitCode::from(1),
+            AppError::NotImplemented(_) | AppError::Discord(_) | AppError::Startup(_) => {
+                ExitCode::from(1)
+            }
         }
     }
 }
@@ -28,14 +40,100 @@ impl AppError {
 pub async fn run(mode: Mode, settings: Settings) -> Result<(), AppError> {
     match mode {
         Mode::Run => {
-            settings.require_discord_token()?;
-            Err(AppError::NotImplemented("run"))
+            let mut bot = start_discord(settings).await?;
+            let stopped_by_itself = tokio::select! {
+                _ = tokio::signal::ctrl_c() => None,
+                result = bot.stopped() => Some(result),
+            };
+            match stopped_by_itself {
+                Some(result) => result,
+                None => {
+                    tracing::info!("Ctrl-C: shutting down");
+                    bot.shutdown().await;
+                    Ok(())
+                }
+            }
         }
         Mode::Console => Err(AppError::NotImplemented("console")),
         Mode::Sandbox { .. } => Err(AppError::NotImplemented("sandbox")),
         Mode::Check => {
             print!("{}", check_report(&settings));
             Ok(())
+        }
+    }
+}
+
+/// The Discord bot, running in a task this value owns.
+#[derive(Debug)]
+pub struct RunningBot {
+    shard_manager: Arc<serenity::gateway::ShardManager>,
+    client: Option<JoinHandle<Result<(), serenity::Error>>>,
+}
+
+/// Builds the core and starts the Discord client (the same path for `run` and the e2e tests);
+/// returns once the client task is spawned.
+pub async fn start_discord(settings: Settings) -> Result<RunningBot, AppError> {
+    let token = settings.require_discord_token()?.clone();
+    let settings = Arc::new(settings);
+    let core = build_core_temp(&settings)?;
+    let data = discord::Data {
+        core,
+        settings: Arc::clone(&settings),
+    };
+    let mut client = discord::client(&token, data).await?;
+    let shard_manager = Arc::clone(&client.shard_manager);
+    let task = tokio::spawn(async move { client.start().await });
+    Ok(RunningBot {
+        shard_manager,
+        client: Some(task),
+    })
+}
+
+// TEMP until main has `build_core` (and the embedded sandbox): Orange credentials are required.
+fn build_core_temp(settings: &Arc<Settings>) -> Result<Core, AppError> {
+    let credentials = settings.orange_credentials().ok_or_else(|| {
+        AppError::Startup("ORANGE_CLIENT_ID/ORANGE_CLIENT_SECRET are required for now".into())
+    })?;
+    let orange = crate::orange::OrangeClient::new(
+        &settings.orange,
+        credentials,
+        settings.secrets.orange_application_id.clone(),
+    )
+    .map_err(|e| AppError::Startup(format!("Orange HTTP client: {e}")))?;
+    Ok(Core::new(orange, Arc::clone(settings)))
+}
+
+impl RunningBot {
+    /// Waits until the client stops by itself (e.g. the token was refused).
+    pub async fn stopped(&mut self) -> Result<(), AppError> {
+        match self.client.as_mut() {
+            Some(task) => {
+                let result = task.await;
+                self.client = None;
+                match result {
+                    Ok(result) => Ok(result?),
+                    Err(e) => Err(AppError::Startup(format!("Discord client task: {e}"))),
+                }
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Disconnects every shard and waits for the client task to end.
+    pub async fn shutdown(mut self) {
+        self.shard_manager.shutdown_all().await;
+        if let Some(mut task) = self.client.take() {
+            match tokio::time::timeout(Duration::from_secs(5), &mut task).await {
+                Ok(Ok(Ok(()))) => {}
+                Ok(Ok(Err(e))) => {
+                    tracing::warn!(error = %e, "Discord client stopped with an error")
+                }
+                Ok(Err(e)) => tracing::warn!(error = %e, "Discord client task failed"),
+                Err(_) => {
+                    tracing::warn!("Discord client did not stop within 5 s; aborting it");
+                    task.abort();
+                }
+            }
         }
     }
 }

@@ -4,12 +4,14 @@
 //! - [`orange`]: the Orange API wire models, their quirks and conversion to the domain;
 //! - [`config`]: the one typed `Settings` (file, then environment; secrets redacted);
 //! - [`telemetry`]: tracing set-up;
+//! - [`discord`]: the Discord transport (poise commands, error handler);
 //! - [`cli`]: the command line; [`app`]: wires the parts together for each mode.
 
 pub mod app;
 pub mod cli;
 pub mod config;
 pub mod core;
+pub mod discord;
 pub mod domain;
 pub mod orange;
 pub mod store;

@@ -5,3 +5,6 @@ mod support;
 
 #[path = "e2e/harness.rs"]
 mod harness;
+
+#[path = "e2e/bot.rs"]
+mod bot;

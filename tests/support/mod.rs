@@ -3,3 +3,4 @@
 
 pub mod echo_bot;
 pub mod fake_discord;
+pub mod test_bot;
