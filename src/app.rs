@@ -18,10 +18,17 @@ pub enum AppError {
     Config(#[from] ConfigError),
     #[error("mode `{0}` is not implemented yet")]
     NotImplemented(&'static str),
+    /// Boxed: serenity's error is large.
     #[error("Discord: {0}")]
-    Discord(#[from] serenity::Error),
+    Discord(Box<serenity::Error>),
     #[error("start-up failed: {0}")]
     Startup(String),
+}
+
+impl From<serenity::Error> for AppError {
+    fn from(e: serenity::Error) -> Self {
+        AppError::Discord(Box::new(e))
+    }
 }
 
 impl AppError {

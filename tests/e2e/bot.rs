@@ -3,7 +3,7 @@
 use orange_ticket_bot::config::Settings;
 use serde_json::Value;
 
-use crate::support::fake_discord::{APPLICATION_ID, GUILD_ID, InteractionPayload};
+use crate::support::fake_discord::{APPLICATION_ID, BOT_USER_ID, GUILD_ID, InteractionPayload};
 use crate::support::test_bot::TestBot;
 
 fn find<'a>(commands: &'a Value, name: &str) -> &'a Value {
@@ -32,6 +32,10 @@ async fn the_bot_registers_its_commands_globally_under_the_application_id() {
         .wait_for_request("PUT /applications/{application_id}/commands", 1)
         .await;
     assert_eq!(put.path, format!("/applications/{APPLICATION_ID}/commands"));
+    assert_ne!(
+        APPLICATION_ID, BOT_USER_ID,
+        "the fake keeps the two ids apart"
+    );
     assert!(
         put.headers.iter().any(|(k, _)| k == "authorization"),
         "requests are authenticated"

@@ -15,7 +15,8 @@ use serenity::all::{
 use crate::support::echo_bot::EchoBot;
 use crate::support::fake_discord::payloads::REQUIRED_KEYS;
 use crate::support::fake_discord::{
-    CHANNEL_ID, FORUM_ID, FORUM_TAG_OPEN, FakeDiscord, Fault, InteractionPayload, USER_ID, validate,
+    CHANNEL_ID, FORUM_ID, FORUM_TAG_CLOSED, FORUM_TAG_OPEN, FakeDiscord, Fault, InteractionPayload,
+    USER_ID, validate,
 };
 
 fn serenity_http(fake: &FakeDiscord) -> Http {
@@ -119,25 +120,39 @@ async fn serenity_round_trips_messages_threads_forum_posts_and_thread_updates() 
         .await
         .expect("add member");
 
-    let s = fake.state();
-    assert_eq!(s.messages[&msg.id.get()].content(), "edited");
-    assert_eq!(s.messages[&msg.id.get()].embeds().len(), 1);
+    {
+        let s = fake.state();
+        assert_eq!(s.messages[&msg.id.get()].content(), "edited");
+        assert_eq!(s.messages[&msg.id.get()].embeds().len(), 1);
+        assert_eq!(
+            thread.id.get(),
+            msg.id.get(),
+            "a message thread has the message's id"
+        );
+        let t = &s.channels[&thread.id.get()];
+        assert!(t.archived && t.locked, "{t:?}");
+        assert_eq!(t.name, "Ticket 1 (closed)");
+        assert_eq!(t.members, vec![USER_ID]);
+        assert_eq!(s.channels[&private.id.get()].kind, 12);
+        assert_eq!(s.channels[&public.id.get()].kind, 11);
+        assert_eq!(
+            s.channels[&post.id.get()].applied_tags,
+            vec![FORUM_TAG_OPEN]
+        );
+        assert_eq!(s.messages[&post.id.get()].content(), "first post");
+    }
+    let retagged = post
+        .id
+        .edit_thread(
+            &http,
+            EditThread::new().applied_tags([ForumTagId::new(FORUM_TAG_CLOSED)]),
+        )
+        .await
+        .expect("retag");
     assert_eq!(
-        thread.id.get(),
-        msg.id.get(),
-        "a message thread has the message's id"
+        retagged.applied_tags,
+        vec![ForumTagId::new(FORUM_TAG_CLOSED)]
     );
-    let t = &s.channels[&thread.id.get()];
-    assert!(t.archived && t.locked, "{t:?}");
-    assert_eq!(t.name, "Ticket 1 (closed)");
-    assert_eq!(t.members, vec![USER_ID]);
-    assert_eq!(s.channels[&private.id.get()].kind, 12);
-    assert_eq!(s.channels[&public.id.get()].kind, 11);
-    assert_eq!(
-        s.channels[&post.id.get()].applied_tags,
-        vec![FORUM_TAG_OPEN]
-    );
-    assert_eq!(s.messages[&post.id.get()].content(), "first post");
 }
 
 #[tokio::test]
@@ -338,10 +353,16 @@ async fn serenity_accepts_every_interaction_builder() {
         let callback = fake.wait_for_callback(&injected).await;
         assert_eq!(callback["type"], expected, "{payload:?} -> {callback}");
     }
+    let thread = fake
+        .state()
+        .add_thread(CHANNEL_ID, 11, "Ticket 1", Vec::new(), None);
+    let click = InteractionPayload::button("refresh").in_channel(thread);
     let answer = fake
-        .wait_for_response_message(&fake.inject(&InteractionPayload::button("refresh")).await)
+        .wait_for_response_message(&fake.inject(&click).await)
         .await;
     assert_eq!(answer.content(), "clicked refresh");
+    assert_eq!(answer.channel_id, thread, "answered where it was clicked");
+    assert_eq!(fake.state().message_order.last(), Some(&answer.id));
 }
 
 #[tokio::test]

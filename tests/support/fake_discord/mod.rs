@@ -15,7 +15,6 @@ pub mod rest;
 pub mod state;
 pub mod validate;
 
-use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -122,10 +121,6 @@ impl FakeDiscord {
     /// The base URL to give the bot (`discord.api_base_url`).
     pub fn base_url(&self) -> String {
         format!("http://{}", self.shared.addr)
-    }
-
-    pub fn shared(&self) -> &Arc<Shared> {
-        &self.shared
     }
 
     /// A snapshot of the state, for assertions.
@@ -381,13 +376,11 @@ impl axum::serve::Listener for ChannelListener {
     type Io = TcpStream;
     type Addr = SocketAddr;
 
-    fn accept(&mut self) -> impl Future<Output = (Self::Io, Self::Addr)> + Send {
-        async move {
-            match self.rx.recv().await {
-                Some(stream) => (stream, self.addr),
-                // The accept loop stopped: park forever; the server task is aborted with it.
-                None => std::future::pending().await,
-            }
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        match self.rx.recv().await {
+            Some(stream) => (stream, self.addr),
+            // The accept loop stopped: park forever; the server task is aborted with it.
+            None => std::future::pending().await,
         }
     }
 
