@@ -6,6 +6,7 @@
 //! skipped with one notice on stderr, except under `CI=true`, where a missing spec is a failure.
 
 use std::collections::HashMap;
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -47,7 +48,9 @@ fn spec_components() -> Option<&'static Value> {
                         path.display()
                     );
                 }
-                eprintln!(
+                // Written to stderr directly: the test harness captures `eprintln!`.
+                let _ = writeln!(
+                    std::io::stderr(),
                     "NOTICE: Discord API spec not found at {} ({e}); request bodies are checked \
                      against the hand-written limits only. Set DISCORD_API_SPEC to Discord's \
                      openapi.json (github.com/discord/discord-api-spec) to validate them.",
