@@ -107,7 +107,9 @@ fn build_core_temp(settings: &Arc<Settings>) -> Result<Core, AppError> {
         settings.secrets.orange_application_id.clone(),
     )
     .map_err(|e| AppError::Startup(format!("Orange HTTP client: {e}")))?;
-    Ok(Core::new(orange, Arc::clone(settings)))
+    let store = crate::store::Store::open(&settings.store.path)
+        .map_err(|e| AppError::Startup(format!("store: {e}")))?;
+    Ok(Core::new(orange, store, Arc::clone(settings)))
 }
 
 impl RunningBot {

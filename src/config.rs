@@ -55,6 +55,7 @@ impl From<figment::Error> for ConfigError {
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     pub orange: OrangeSettings,
+    pub core: CoreSettings,
     pub discord: DiscordSettings,
     pub store: StoreSettings,
     pub watcher: WatcherSettings,
@@ -119,6 +120,14 @@ pub struct RetrySettings {
     pub max_delay_ms: u64,
     pub interactive_deadline_ms: u64,
     pub background_deadline_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoreSettings {
+    pub services_ttl_secs: u64,
+    pub description_max_chars: usize,
+    pub comment_max_chars: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]

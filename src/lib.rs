@@ -10,9 +10,11 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod core;
 pub mod discord;
 pub mod domain;
 pub mod orange;
+pub mod render;
 pub mod store;
 pub mod telemetry;

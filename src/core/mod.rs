@@ -1,35 +1,144 @@
 //! The use cases, independent of any transport: Discord, the console and the tests all call these.
-//! Each takes plain domain values and returns domain values; rendering happens elsewhere.
+//! Each takes an [`Actor`] and raw user input, decides authorization, validates, calls Orange and
+//! the store, audits, and returns domain values; rendering happens elsewhere.
 
 mod error;
+pub mod input;
+mod services;
+mod team;
+mod tickets;
 
 use std::sync::Arc;
 
+use chrono::Utc;
+
 pub use error::CoreError;
+pub use services::ServiceCache;
+pub use team::AdminChange;
+pub use tickets::{CreateInput, Created, SearchInput};
 
 use crate::config::Settings;
-use crate::domain::ApiStatus;
+use crate::domain::{Actor, ApiStatus, AuditEntry, Permission, TicketId};
 use crate::orange::OrangeClient;
+use crate::store::{Store, StoreError};
+
+impl From<StoreError> for CoreError {
+    fn from(e: StoreError) -> Self {
+        CoreError::Store(e.to_string())
+    }
+}
 
 /// The use cases and the handles they need. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Core {
     orange: OrangeClient,
+    store: Store,
     settings: Arc<Settings>,
+    services: ServiceCache,
 }
 
 impl Core {
-    pub fn new(orange: OrangeClient, settings: Arc<Settings>) -> Self {
-        Core { orange, settings }
+    pub fn new(orange: OrangeClient, store: Store, settings: Arc<Settings>) -> Self {
+        let services = ServiceCache::new(std::time::Duration::from_secs(
+            settings.core.services_ttl_secs,
+        ));
+        Core {
+            orange,
+            store,
+            settings,
+            services,
+        }
     }
 
     pub fn settings(&self) -> &Settings {
         &self.settings
     }
 
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn orange(&self) -> &OrangeClient {
+        &self.orange
+    }
+
     /// The Orange API's health.
     #[tracing::instrument(skip_all)]
     pub async fn api_status(&self) -> Result<ApiStatus, CoreError> {
         Ok(self.orange.api_status(self.orange.interactive()).await?)
+    }
+
+    /// Allows or denies `permission` for `actor`; a denial is audited and says which roles would do.
+    async fn authorize(
+        &self,
+        actor: &Actor,
+        permission: Permission,
+        action: &str,
+    ) -> Result<(), CoreError> {
+        let team = self.store.team_settings(&actor.team)?;
+        let allowed = match team.allowed_roles.get(&permission) {
+            // Team admins may always administer; with no roles configured, nobody else may.
+            None if permission == Permission::Admin => actor.is_team_admin,
+            None => true,
+            Some(roles) => actor.is_team_admin || roles.iter().any(|r| actor.roles.contains(r)),
+        };
+        if allowed {
+            return Ok(());
+        }
+        let reason = match team.allowed_roles.get(&permission) {
+            Some(roles) if !roles.is_empty() => format!(
+                "You need one of these roles to {} here: {}.",
+                permission_verb(permission),
+                roles.iter().cloned().collect::<Vec<_>>().join(", ")
+            ),
+            _ => format!(
+                "Only team administrators may {} here.",
+                permission_verb(permission)
+            ),
+        };
+        self.audit(actor, action, None, &format!("denied: {reason}"))
+            .await;
+        Err(CoreError::Denied(reason))
+    }
+
+    /// Appends to the audit log. An audit failure is logged, not shown: the action itself happened.
+    async fn audit(&self, actor: &Actor, action: &str, ticket: Option<&TicketId>, outcome: &str) {
+        let entry = AuditEntry {
+            at: Utc::now(),
+            user_key: actor.user_key.clone(),
+            transport: actor.conversation.transport,
+            conversation: actor.conversation.clone(),
+            action: action.to_owned(),
+            ticket: ticket.cloned(),
+            outcome: outcome.to_owned(),
+        };
+        if let Err(e) = self.store.audit(&entry).await {
+            tracing::error!(error = %e, action, "audit write failed");
+        }
+    }
+
+    /// Audits the outcome of `result` and passes it through.
+    async fn audited<T>(
+        &self,
+        actor: &Actor,
+        action: &str,
+        ticket: Option<&TicketId>,
+        result: Result<T, CoreError>,
+    ) -> Result<T, CoreError> {
+        let outcome = match &result {
+            Ok(_) => "ok".to_owned(),
+            Err(e) => format!("failed: {e}"),
+        };
+        self.audit(actor, action, ticket, &outcome).await;
+        result
+    }
+}
+
+fn permission_verb(p: Permission) -> &'static str {
+    match p {
+        Permission::Create => "open tickets",
+        Permission::Comment => "comment on tickets",
+        Permission::Link => "link tickets",
+        Permission::Admin => "change the bot's settings",
     }
 }

@@ -1,0 +1,217 @@
+//! Console line syntax: the slash commands as text, with the same option names.
+//!
+//! `/ticket create service:LD000000 technical:LD000001 description:"Link down since 10:00"`
+//! Quotes group words (shell rules, via `shlex`); every option is `name:value`.
+
+use std::collections::BTreeMap;
+
+/// A sub-command of `/ticket`, and its required and optional options.
+#[derive(Debug)]
+pub struct Spec {
+    pub name: &'static str,
+    pub required: &'static [&'static str],
+    pub optional: &'static [&'static str],
+    pub help: &'static str,
+}
+
+pub const SPECS: &[Spec] = &[
+    Spec {
+        name: "services",
+        required: &[],
+        optional: &[],
+        help: "list the account's service numbers and technical numbers",
+    },
+    Spec {
+        name: "create",
+        required: &["service", "technical", "description"],
+        optional: &["reference"],
+        help: "open a ticket and link this session to it",
+    },
+    Spec {
+        name: "comment",
+        required: &["text"],
+        optional: &["id"],
+        help: "add a comment to the linked ticket (or to id:)",
+    },
+    Spec {
+        name: "show",
+        required: &[],
+        optional: &["id"],
+        help: "show the linked ticket (or id:) as Orange has it now",
+    },
+    Spec {
+        name: "search",
+        required: &[],
+        optional: &[
+            "status",
+            "service",
+            "reported_by",
+            "id",
+            "from",
+            "to",
+            "sort",
+            "order",
+            "page",
+        ],
+        help: "search tickets (status: any documented status or -1; from:/to: YYYY-MM-DD; order: asc|desc)",
+    },
+    Spec {
+        name: "link",
+        required: &["id"],
+        optional: &[],
+        help: "link this session to an existing ticket",
+    },
+    Spec {
+        name: "unlink",
+        required: &[],
+        optional: &[],
+        help: "unlink this session from its ticket",
+    },
+    Spec {
+        name: "status",
+        required: &[],
+        optional: &[],
+        help: "check the Orange API status",
+    },
+    Spec {
+        name: "follow",
+        required: &[],
+        optional: &["services", "statuses"],
+        help: "subscribe this session to the team's ticket feed (filters: comma-separated)",
+    },
+    Spec {
+        name: "unfollow",
+        required: &[],
+        optional: &[],
+        help: "stop following the ticket feed",
+    },
+    Spec {
+        name: "profile",
+        required: &[],
+        optional: &["first_name", "last_name", "email", "phone"],
+        help: "show, or set, the contact Orange uses for your tickets",
+    },
+];
+
+/// A parsed console line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Line {
+    Empty,
+    Help,
+    Quit,
+    Ticket {
+        sub: &'static str,
+        options: BTreeMap<String, String>,
+    },
+}
+
+/// Parses one line; the error is the message to print.
+pub fn parse(line: &str) -> Result<Line, String> {
+    let trimmed = line.trim();
+    if trimmed.is_empty() || trimmed.starts_with('#') {
+        return Ok(Line::Empty);
+    }
+    let tokens = shlex::split(trimmed).ok_or("unbalanced quotes")?;
+    let mut tokens = tokens.into_iter();
+    match tokens.next().as_deref() {
+        Some("/help" | "help") => return Ok(Line::Help),
+        Some("/quit" | "/exit" | "quit" | "exit") => return Ok(Line::Quit),
+        Some("/ticket") => {}
+        Some(other) => return Err(format!("unknown command `{other}`: try /help")),
+        None => return Ok(Line::Empty),
+    }
+    let Some(sub) = tokens.next() else {
+        return Err("which /ticket command? try /help".into());
+    };
+    let spec = SPECS
+        .iter()
+        .find(|s| s.name == sub)
+        .ok_or_else(|| format!("unknown command `/ticket {sub}`: try /help"))?;
+    let mut options = BTreeMap::new();
+    for token in tokens {
+        let Some((name, value)) = token.split_once(':') else {
+            return Err(format!("`{token}` is not an option: write name:value"));
+        };
+        if !spec.required.contains(&name) && !spec.optional.contains(&name) {
+            let known: Vec<_> = spec.required.iter().chain(spec.optional).copied().collect();
+            return Err(format!(
+                "unknown option `{name}` for /ticket {} (options: {})",
+                spec.name,
+                if known.is_empty() {
+                    "none".into()
+                } else {
+                    known.join(", ")
+                }
+            ));
+        }
+        if options.insert(name.to_owned(), value.to_owned()).is_some() {
+            return Err(format!("option `{name}` given twice"));
+        }
+    }
+    if let Some(missing) = spec.required.iter().find(|r| !options.contains_key(**r)) {
+        return Err(format!("/ticket {} needs `{missing}:`", spec.name));
+    }
+    Ok(Line::Ticket {
+        sub: spec.name,
+        options,
+    })
+}
+
+/// The help text.
+pub fn help() -> String {
+    let mut out = String::from("Commands (same options as the Discord slash commands):\n");
+    for s in SPECS {
+        let mut usage = format!("/ticket {}", s.name);
+        for r in s.required {
+            usage.push_str(&format!(" {r}:…"));
+        }
+        for o in s.optional {
+            usage.push_str(&format!(" [{o}:…]"));
+        }
+        out.push_str(&format!("  {usage}\n      {}\n", s.help));
+    }
+    out.push_str("  /help    this text\n  /quit    leave\nQuote values with spaces: description:\"Link down since 10:00\"\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_and_quotes() {
+        let line = parse(r#"/ticket create service:LD000000 technical:LD000001 description:"Link down since 10:00""#)
+            .expect("parses");
+        let Line::Ticket { sub, options } = line else {
+            panic!("not a ticket command");
+        };
+        assert_eq!(sub, "create");
+        assert_eq!(options["description"], "Link down since 10:00");
+        assert_eq!(options["service"], "LD000000");
+    }
+
+    #[test]
+    fn mistakes_are_explained() {
+        assert_eq!(
+            parse("/ticket show id:1 color:red").unwrap_err(),
+            "unknown option `color` for /ticket show (options: id)"
+        );
+        assert_eq!(
+            parse("/ticket comment").unwrap_err(),
+            "/ticket comment needs `text:`"
+        );
+        assert_eq!(
+            parse("/ticket frobnicate").unwrap_err(),
+            "unknown command `/ticket frobnicate`: try /help"
+        );
+        assert_eq!(
+            parse("/ticket show 123").unwrap_err(),
+            "`123` is not an option: write name:value"
+        );
+        assert_eq!(
+            parse("/ticket comment text:\"oops").unwrap_err(),
+            "unbalanced quotes"
+        );
+        assert_eq!(parse("  # a comment").expect("ok"), Line::Empty);
+    }
+}

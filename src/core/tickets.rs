@@ -1,0 +1,336 @@
+//! Ticket use cases: services, create, comment, show, search, link, unlink.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+
+use super::{Core, CoreError, input};
+use crate::domain::{
+    Actor, Conversation, NewComment, NewTicket, Permission, SearchQuery, Service, Ticket, TicketId,
+};
+use crate::orange::SearchPage;
+
+/// What a user gives to open a ticket (raw text, validated by the core).
+#[derive(Debug, Clone, Default)]
+pub struct CreateInput {
+    pub service: String,
+    pub technical: String,
+    pub description: String,
+    /// The customer reference; by default a reference back to the conversation.
+    pub external_ref: Option<String>,
+}
+
+/// A ticket just opened.
+#[derive(Debug, Clone)]
+pub struct Created {
+    pub id: TicketId,
+    /// The ticket as Orange shows it right after creation, when it could be read back.
+    pub ticket: Option<Ticket>,
+}
+
+/// Search filters as typed by a user; each is optional.
+#[derive(Debug, Clone, Default)]
+pub struct SearchInput {
+    pub status: Option<String>,
+    pub service: Option<String>,
+    pub reported_by: Option<String>,
+    pub id: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub sort: Option<String>,
+    pub ascending: Option<bool>,
+    pub page: Option<u32>,
+}
+
+impl Core {
+    /// The account's services (cached).
+    #[tracing::instrument(skip_all)]
+    pub async fn services(&self) -> Result<Arc<Vec<Service>>, CoreError> {
+        Ok(self
+            .services
+            .get(&self.orange, self.orange.interactive())
+            .await?)
+    }
+
+    /// Services matching `prefix` from the cache only, for autocomplete (never waits on Orange;
+    /// warms the cache in the background when it is empty).
+    pub fn services_cached(&self) -> Option<Arc<Vec<Service>>> {
+        let cached = self.services.cached();
+        if cached.is_none() {
+            let core = self.clone();
+            tokio::spawn(async move {
+                if let Err(e) = core.services().await {
+                    tracing::warn!(error = %e, "warming the service cache failed");
+                }
+            });
+        }
+        cached
+    }
+
+    /// Opens a ticket. The service and technical numbers are checked against the account's
+    /// services before Orange is called; the contact is the actor's profile or the team default.
+    /// With `link_here`, the actor's conversation is linked to the new ticket.
+    #[tracing::instrument(skip_all, fields(user = %actor.user_key))]
+    pub async fn create_ticket(
+        &self,
+        actor: &Actor,
+        input: CreateInput,
+        link_here: bool,
+    ) -> Result<Created, CoreError> {
+        self.authorize(actor, Permission::Create, "create").await?;
+        let result = self.create_inner(actor, input, link_here).await;
+        let id = result.as_ref().ok().map(|c| c.id.clone());
+        self.audited(actor, "create", id.as_ref(), result).await
+    }
+
+    async fn create_inner(
+        &self,
+        actor: &Actor,
+        input: CreateInput,
+        link_here: bool,
+    ) -> Result<Created, CoreError> {
+        let service = input::service_number(&input.service)?;
+        let technical = input::technical_number(&input.technical)?;
+        let description = input::text(
+            "description",
+            &input.description,
+            self.settings.core.description_max_chars,
+        )?;
+        let external_id = match input.external_ref.as_deref().map(str::trim) {
+            Some(r) if !r.is_empty() => input::text("customer reference", r, 100)?,
+            // Unique per create: it lets the client recognise a create that landed despite a
+            // timeout, instead of opening a duplicate.
+            _ => format!(
+                "{}/{}",
+                actor.conversation.key(),
+                Utc::now().timestamp_millis()
+            ),
+        };
+        let contact = match self.store.profile(&actor.user_key)? {
+            Some(c) => c,
+            None => self
+                .store
+                .team_settings(&actor.team)?
+                .default_contact
+                .ok_or_else(|| {
+                    CoreError::Invalid(
+                    "Orange needs a contact for the ticket: set yours first with `/ticket profile`."
+                        .into(),
+                )
+                })?,
+        };
+        let services = self.services().await?;
+        let Some(found) = services.iter().find(|s| s.number == service) else {
+            return Err(CoreError::Invalid(format!(
+                "Unknown service number `{service}`: `/ticket services` lists yours."
+            )));
+        };
+        if !found.has_technical(&technical) {
+            let known: Vec<_> = found
+                .technical_numbers
+                .iter()
+                .map(|t| t.to_string())
+                .collect();
+            return Err(CoreError::Invalid(format!(
+                "Technical number `{technical}` is not under service `{service}` (its technical numbers: {}).",
+                if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                }
+            )));
+        }
+        let new = NewTicket {
+            service,
+            technical,
+            description,
+            contact,
+            external_id: Some(external_id),
+        };
+        let id = self
+            .orange
+            .create_ticket(&new, self.orange.interactive())
+            .await?;
+        tracing::info!(ticket.id = %id, "ticket created");
+        // Reading it back is a courtesy; the ticket exists either way.
+        let ticket = match self.orange.get_ticket(&id, self.orange.interactive()).await {
+            Ok(t) => Some(t),
+            Err(e) => {
+                tracing::warn!(ticket.id = %id, error = %e, "new ticket not readable yet");
+                None
+            }
+        };
+        if link_here {
+            self.store.link(&actor.conversation, &id).await?;
+            if let Some(t) = &ticket {
+                self.store.put_snapshot(t).await?;
+            }
+        }
+        Ok(Created { id, ticket })
+    }
+
+    /// Links `conversation` (a new thread, typically) to a ticket, storing its current snapshot.
+    pub async fn link_conversation(
+        &self,
+        conversation: &Conversation,
+        ticket: &Ticket,
+    ) -> Result<(), CoreError> {
+        self.store.link(conversation, &ticket.id).await?;
+        if self.store.snapshot(&ticket.id)?.is_none() {
+            self.store.put_snapshot(ticket).await?;
+        }
+        Ok(())
+    }
+
+    /// The ticket to act on: the one given, else the one linked from the actor's conversation.
+    fn target(&self, actor: &Actor, id: Option<&str>) -> Result<TicketId, CoreError> {
+        match id.map(str::trim).filter(|s| !s.is_empty()) {
+            Some(raw) => input::ticket_id(raw),
+            None => self.store.ticket_for(&actor.conversation)?.ok_or_else(|| {
+                CoreError::Invalid(
+                    "This conversation is not linked to a ticket: give `id:` or use the ticket's thread."
+                        .into(),
+                )
+            }),
+        }
+    }
+
+    /// Adds a comment, attributed to the actor inside the text (the API has one identity).
+    #[tracing::instrument(skip_all, fields(user = %actor.user_key))]
+    pub async fn comment(
+        &self,
+        actor: &Actor,
+        id: Option<&str>,
+        text: &str,
+    ) -> Result<TicketId, CoreError> {
+        self.authorize(actor, Permission::Comment, "comment")
+            .await?;
+        let target = self.target(actor, id);
+        let result = async {
+            let id = target?;
+            let text = input::text("comment", text, self.settings.core.comment_max_chars)?;
+            // The API wants the ticket's service number with the comment.
+            let service = match self.store.snapshot(&id)?.and_then(|t| t.service) {
+                Some(s) => s,
+                None => self
+                    .orange
+                    .get_ticket(&id, self.orange.interactive())
+                    .await?
+                    .service
+                    .ok_or_else(|| {
+                        CoreError::Invalid(format!(
+                            "Ticket {id} has no service number, so Orange cannot take a comment on it."
+                        ))
+                    })?,
+            };
+            let comment = NewComment {
+                service,
+                date: Utc::now(),
+                text: format!(
+                    "[{} via {}] {text}",
+                    actor.display_name,
+                    actor.conversation.transport.as_str()
+                ),
+            };
+            self.orange
+                .add_comment(&id, &comment, self.orange.interactive())
+                .await?;
+            Ok(id)
+        }
+        .await;
+        let id = result.as_ref().ok().cloned();
+        self.audited(actor, "comment", id.as_ref(), result).await
+    }
+
+    /// The ticket as Orange shows it now.
+    #[tracing::instrument(skip_all)]
+    pub async fn show(&self, actor: &Actor, id: Option<&str>) -> Result<Ticket, CoreError> {
+        let id = self.target(actor, id)?;
+        Ok(self
+            .orange
+            .get_ticket(&id, self.orange.interactive())
+            .await?)
+    }
+
+    /// One page of a search with the documented filters.
+    #[tracing::instrument(skip_all)]
+    pub async fn search(&self, input: SearchInput) -> Result<SearchPage, CoreError> {
+        let query = SearchQuery {
+            status: match input.status.as_deref() {
+                Some(s) => input::status_filter(s)?,
+                None => Default::default(),
+            },
+            service: input
+                .service
+                .as_deref()
+                .map(input::service_number)
+                .transpose()?,
+            reported_by: input
+                .reported_by
+                .map(|r| input::text("reporter", &r, 100))
+                .transpose()?,
+            id: input.id.as_deref().map(input::ticket_id).transpose()?,
+            created_from: input
+                .from
+                .as_deref()
+                .map(|d| input::date_bound("from", d, false))
+                .transpose()?,
+            created_to: input
+                .to
+                .as_deref()
+                .map(|d| input::date_bound("to", d, true))
+                .transpose()?,
+            sort: input.sort.as_deref().map(input::sort_column).transpose()?,
+            ascending: input.ascending,
+        };
+        if let (Some(from), Some(to)) = (query.created_from, query.created_to)
+            && from > to
+        {
+            return Err(CoreError::Invalid(
+                "The `from` date is after the `to` date.".into(),
+            ));
+        }
+        let page = input.page.unwrap_or(1);
+        if page == 0 {
+            return Err(CoreError::Invalid("Pages start at 1.".into()));
+        }
+        Ok(self
+            .orange
+            .search(&query, page, self.orange.interactive())
+            .await?)
+    }
+
+    /// Adopts an existing ticket into the actor's conversation.
+    #[tracing::instrument(skip_all, fields(user = %actor.user_key))]
+    pub async fn link(&self, actor: &Actor, id: &str) -> Result<Ticket, CoreError> {
+        self.authorize(actor, Permission::Link, "link").await?;
+        let parsed = input::ticket_id(id);
+        let result = async {
+            let id = parsed?;
+            let ticket = self
+                .orange
+                .get_ticket(&id, self.orange.interactive())
+                .await?;
+            self.link_conversation(&actor.conversation, &ticket).await?;
+            Ok(ticket)
+        }
+        .await;
+        let id = result.as_ref().ok().map(|t| t.id.clone());
+        self.audited(actor, "link", id.as_ref(), result).await
+    }
+
+    /// Unlinks the actor's conversation; returns the ticket it was linked to.
+    #[tracing::instrument(skip_all, fields(user = %actor.user_key))]
+    pub async fn unlink(&self, actor: &Actor) -> Result<TicketId, CoreError> {
+        self.authorize(actor, Permission::Link, "unlink").await?;
+        let result = match self.store.unlink(&actor.conversation).await {
+            Ok(Some(id)) => Ok(id),
+            Ok(None) => Err(CoreError::Invalid(
+                "This conversation is not linked to a ticket.".into(),
+            )),
+            Err(e) => Err(e.into()),
+        };
+        let id = result.as_ref().ok().cloned();
+        self.audited(actor, "unlink", id.as_ref(), result).await
+    }
+}
