@@ -1,5 +1,6 @@
 //! Wires the parts together for each mode and owns their lifetime.
 
+use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,9 +8,12 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 
 use crate::cli::Mode;
-use crate::config::{ConfigError, Settings};
+use crate::config::{ConfigError, OrangeCredentials, Settings};
 use crate::core::Core;
 use crate::discord;
+use crate::orange::OrangeClient;
+use crate::sandbox::{self, RunningSandbox, SandboxOptions};
+use crate::store::Store;
 
 /// Why a mode stopped with a failure. The message is for the operator's terminal.
 #[derive(Debug, thiserror::Error)]
@@ -18,11 +22,13 @@ pub enum AppError {
     Config(#[from] ConfigError),
     #[error("mode `{0}` is not implemented yet")]
     NotImplemented(&'static str),
+    #[error("the Orange sandbox failed: {0}")]
+    Sandbox(#[source] std::io::Error),
+    #[error("start-up failed: {0}")]
+    Startup(String),
     /// Boxed: serenity's error is large.
     #[error("Discord: {0}")]
     Discord(Box<serenity::Error>),
-    #[error("start-up failed: {0}")]
-    Startup(String),
 }
 
 impl From<serenity::Error> for AppError {
@@ -36,9 +42,10 @@ impl AppError {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             AppError::Config(_) => ExitCode::from(2),
-            AppError::NotImplemented(_) | AppError::Discord(_) | AppError::Startup(_) => {
-                ExitCode::from(1)
-            }
+            AppError::NotImplemented(_)
+            | AppError::Sandbox(_)
+            | AppError::Startup(_)
+            | AppError::Discord(_) => ExitCode::from(1),
         }
     }
 }
@@ -53,7 +60,10 @@ pub async fn run(mode: Mode, settings: Settings) -> Result<(), AppError> {
                 result = bot.stopped() => Some(result),
             };
             match stopped_by_itself {
-                Some(result) => result,
+                Some(result) => {
+                    bot.shutdown().await;
+                    result
+                }
                 None => {
                     tracing::info!("Ctrl-C: shutting down");
                     bot.shutdown().await;
@@ -62,7 +72,33 @@ pub async fn run(mode: Mode, settings: Settings) -> Result<(), AppError> {
             }
         }
         Mode::Console => Err(AppError::NotImplemented("console")),
-        Mode::Sandbox { .. } => Err(AppError::NotImplemented("sandbox")),
+        Mode::Sandbox { port, seed } => {
+            let mut opts = SandboxOptions::from_settings(&settings);
+            if let Some(seed) = seed {
+                opts.seed = seed;
+            }
+            let port = port.unwrap_or(settings.sandbox.port);
+            let client_id = opts.client_id.clone();
+            let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+            let running = sandbox::start(opts, addr)
+                .await
+                .map_err(AppError::Sandbox)?;
+            // Listen for Ctrl-C before announcing the address: whoever reads the line may
+            // interrupt us at once, and that must stop the sandbox cleanly, not kill it.
+            let mut ctrl_c = std::pin::pin!(tokio::signal::ctrl_c());
+            let early = futures::poll!(ctrl_c.as_mut());
+            println!(
+                "Orange sandbox listening on http://{} (client_id {client_id}, token URL {})",
+                running.addr(),
+                running.token_url()
+            );
+            let stopped = match early {
+                std::task::Poll::Ready(result) => result,
+                std::task::Poll::Pending => ctrl_c.await,
+            };
+            running.shutdown().await;
+            stopped.map_err(AppError::Sandbox)
+        }
         Mode::Check => {
             print!("{}", check_report(&settings));
             Ok(())
@@ -70,65 +106,56 @@ pub async fn run(mode: Mode, settings: Settings) -> Result<(), AppError> {
     }
 }
 
-/// The Discord bot, running in a task this value owns.
+/// The Discord bot, running in a task this value owns, and the embedded sandbox if it uses one.
 #[derive(Debug)]
 pub struct RunningBot {
     shard_manager: Arc<serenity::gateway::ShardManager>,
     client: Option<JoinHandle<Result<(), serenity::Error>>>,
+    sandbox: Option<RunningSandbox>,
 }
 
 /// Builds the core and starts the Discord client (the same path for `run` and the e2e tests);
 /// returns once the client task is spawned.
 pub async fn start_discord(settings: Settings) -> Result<RunningBot, AppError> {
     let token = settings.require_discord_token()?.clone();
-    let settings = Arc::new(settings);
-    let core = build_core_temp(&settings)?;
+    let (core, sandbox) = build_core(&settings).await?;
     let data = discord::Data {
         core,
-        settings: Arc::clone(&settings),
+        settings: Arc::new(settings),
     };
-    let mut client = discord::client(&token, data).await?;
+    let mut client = match discord::client(&token, data).await {
+        Ok(client) => client,
+        Err(e) => {
+            if let Some(s) = sandbox {
+                s.shutdown().await;
+            }
+            return Err(e.into());
+        }
+    };
     let shard_manager = Arc::clone(&client.shard_manager);
     let task = tokio::spawn(async move { client.start().await });
     Ok(RunningBot {
         shard_manager,
         client: Some(task),
+        sandbox,
     })
-}
-
-// TEMP until main has `build_core` (and the embedded sandbox): Orange credentials are required.
-fn build_core_temp(settings: &Arc<Settings>) -> Result<Core, AppError> {
-    let credentials = settings.orange_credentials().ok_or_else(|| {
-        AppError::Startup("ORANGE_CLIENT_ID/ORANGE_CLIENT_SECRET are required for now".into())
-    })?;
-    let orange = crate::orange::OrangeClient::new(
-        &settings.orange,
-        credentials,
-        settings.secrets.orange_application_id.clone(),
-    )
-    .map_err(|e| AppError::Startup(format!("Orange HTTP client: {e}")))?;
-    let store = crate::store::Store::open(&settings.store.path)
-        .map_err(|e| AppError::Startup(format!("store: {e}")))?;
-    Ok(Core::new(orange, store, Arc::clone(settings)))
 }
 
 impl RunningBot {
     /// Waits until the client stops by itself (e.g. the token was refused).
     pub async fn stopped(&mut self) -> Result<(), AppError> {
-        match self.client.as_mut() {
-            Some(task) => {
-                let result = task.await;
-                self.client = None;
-                match result {
-                    Ok(result) => Ok(result?),
-                    Err(e) => Err(AppError::Startup(format!("Discord client task: {e}"))),
-                }
-            }
-            None => Ok(()),
+        let Some(task) = self.client.as_mut() else {
+            return Ok(());
+        };
+        let result = task.await;
+        self.client = None;
+        match result {
+            Ok(result) => Ok(result?),
+            Err(e) => Err(AppError::Startup(format!("Discord client task: {e}"))),
         }
     }
 
-    /// Disconnects every shard and waits for the client task to end.
+    /// Disconnects every shard, waits for the client task to end, then stops the sandbox.
     pub async fn shutdown(mut self) {
         self.shard_manager.shutdown_all().await;
         if let Some(mut task) = self.client.take() {
@@ -144,7 +171,44 @@ impl RunningBot {
                 }
             }
         }
+        if let Some(sandbox) = self.sandbox.take() {
+            sandbox.shutdown().await;
+        }
     }
+}
+
+// TEMP until main commits its `build_core` (same signature; take main's version when merging).
+/// Builds the core: the Orange client (against Orange, or against an embedded sandbox started
+/// here when no credentials are set) and the store. The sandbox, if any, is the caller's to stop.
+pub async fn build_core(settings: &Settings) -> Result<(Core, Option<RunningSandbox>), AppError> {
+    let mut effective = settings.clone();
+    let (credentials, sandbox) = match settings.orange_credentials() {
+        Some(credentials) => (credentials, None),
+        None => {
+            let running = sandbox::start(
+                SandboxOptions::from_settings(settings),
+                SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            )
+            .await
+            .map_err(AppError::Sandbox)?;
+            effective.orange.base_url = running.base_url();
+            effective.orange.token_url = running.token_url();
+            let credentials = OrangeCredentials {
+                client_id: settings.sandbox.client_id.clone().into(),
+                client_secret: settings.sandbox.client_secret.clone().into(),
+            };
+            (credentials, Some(running))
+        }
+    };
+    let orange = OrangeClient::new(
+        &effective.orange,
+        credentials,
+        settings.secrets.orange_application_id.clone(),
+    )
+    .map_err(|e| AppError::Startup(format!("Orange HTTP client: {e}")))?;
+    let store =
+        Store::open(&settings.store.path).map_err(|e| AppError::Startup(format!("store: {e}")))?;
+    Ok((Core::new(orange, store, Arc::new(effective)), sandbox))
 }
 
 /// What `check` prints: where each part of the bot would connect, secrets shown only as set/unset.

@@ -5,6 +5,7 @@
 //! - [`config`]: the one typed `Settings` (file, then environment; secrets redacted);
 //! - [`telemetry`]: tracing set-up;
 //! - [`discord`]: the Discord transport (poise commands, error handler);
+//! - [`sandbox`]: the Orange simulator (axum) the bot and the tests run against;
 //! - [`cli`]: the command line; [`app`]: wires the parts together for each mode.
 
 pub mod app;
@@ -16,5 +17,6 @@ pub mod discord;
 pub mod domain;
 pub mod orange;
 pub mod render;
+pub mod sandbox;
 pub mod store;
 pub mod telemetry;

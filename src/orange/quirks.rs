@@ -48,6 +48,23 @@ pub fn date_or_sentinel<'de, D: Deserializer<'de>>(
     Ok(opt_date(d)?.filter(|date| date.timestamp() != 0))
 }
 
+/// Writes an optional date in Orange's format, `null` when absent (the sandbox writes tickets).
+pub fn ser_opt_date<S: Serializer>(date: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+    match date {
+        Some(d) => s.serialize_str(&format_date(d)),
+        None => s.serialize_none(),
+    }
+}
+
+/// The writing side of [`date_or_sentinel`]: "not yet" goes out as `1970-01-01T00:00:00.000Z`,
+/// as Orange sends it.
+pub fn ser_date_or_sentinel<S: Serializer>(
+    date: &Option<DateTime<Utc>>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format_date(&date.unwrap_or(DateTime::UNIX_EPOCH)))
+}
+
 /// Why: Orange writes "no value" as JSON `null` *and* as the string `"null"` (see the get-ticket
 /// example's `"description": "null"`); both are read as absent.
 pub fn null_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {

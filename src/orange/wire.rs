@@ -112,7 +112,11 @@ pub struct NoteDto {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusChangeDto {
-    #[serde(default, deserialize_with = "quirks::date_or_sentinel")]
+    #[serde(
+        default,
+        deserialize_with = "quirks::date_or_sentinel",
+        serialize_with = "quirks::ser_date_or_sentinel"
+    )]
     pub change_date: Option<DateTime<Utc>>,
     #[serde(default, deserialize_with = "quirks::null_string")]
     pub change_reason: Option<String>,
@@ -198,7 +202,11 @@ pub struct TicketDto {
     /// Absent in search results; present (maybe empty) in get.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<Vec<NoteDto>>,
-    #[serde(default, deserialize_with = "quirks::opt_date")]
+    #[serde(
+        default,
+        deserialize_with = "quirks::opt_date",
+        serialize_with = "quirks::ser_opt_date"
+    )]
     pub creation_date: Option<DateTime<Utc>>,
     #[serde(default, deserialize_with = "quirks::null_string")]
     pub status: Option<String>,
@@ -210,7 +218,11 @@ pub struct TicketDto {
         deserialize_with = "quirks::null_as_default"
     )]
     pub related_entity: Vec<RelatedEntityDto>,
-    #[serde(default, deserialize_with = "quirks::date_or_sentinel")]
+    #[serde(
+        default,
+        deserialize_with = "quirks::date_or_sentinel",
+        serialize_with = "quirks::ser_date_or_sentinel"
+    )]
     pub resolution_date: Option<DateTime<Utc>>,
     #[serde(default)]
     pub status_change: Option<StatusChangeDto>,

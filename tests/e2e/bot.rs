@@ -4,7 +4,7 @@ use orange_ticket_bot::config::Settings;
 use serde_json::Value;
 
 use crate::support::fake_discord::{APPLICATION_ID, BOT_USER_ID, GUILD_ID, InteractionPayload};
-use crate::support::test_bot::TestBot;
+use crate::support::test_bot::{TestBot, closed_port_url};
 
 fn find<'a>(commands: &'a Value, name: &str) -> &'a Value {
     commands
@@ -56,7 +56,11 @@ async fn with_a_guild_id_the_bot_registers_its_commands_in_that_guild() {
 
 #[tokio::test]
 async fn when_orange_is_unreachable_ticket_status_shows_a_short_ephemeral_message() {
-    let bot = TestBot::start_with(|s: &mut Settings| s.orange.retry.max_attempts = 1).await;
+    let bot = TestBot::start_with(|s: &mut Settings| {
+        s.orange.base_url = closed_port_url().parse().expect("url");
+        s.orange.retry.max_attempts = 1;
+    })
+    .await;
     let injected = bot
         .fake
         .inject(&InteractionPayload::slash("ticket").sub("status"))
@@ -69,5 +73,27 @@ async fn when_orange_is_unreachable_ticket_status_shows_a_short_ephemeral_messag
     for leak in ["http", "127.0.0.1", "token", "error sending request"] {
         assert!(!content.contains(leak), "leaks {leak}: {content}");
     }
+    bot.shutdown().await;
+}
+
+#[tokio::test]
+async fn ticket_status_replies_with_an_embed_of_the_orange_status() {
+    let bot = TestBot::start().await;
+    let injected = bot
+        .fake
+        .inject(&InteractionPayload::slash("ticket").sub("status"))
+        .await;
+    let callback = bot.fake.wait_for_callback(&injected).await;
+    assert_eq!(callback["type"], 4, "{callback}");
+    let embed = &callback["data"]["embeds"][0];
+    assert!(
+        embed["title"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("Orange API")),
+        "{callback}"
+    );
+    assert_eq!(embed["fields"][0]["name"], "Status");
+    let message = bot.fake.wait_for_response_message(&injected).await;
+    assert_eq!(message.embeds().len(), 1);
     bot.shutdown().await;
 }

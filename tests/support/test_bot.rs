@@ -1,11 +1,12 @@
 //! `TestBot`: the real bot, started through the same function `main` uses (`app::start_discord`),
-//! against a fake Discord, with a temporary sled directory. Only the Discord REST base URL, the
-//! Orange URLs and the secrets differ from the compiled-in defaults.
+//! against a fake Discord and an Orange sandbox the test starts, with a temporary sled directory.
+//! Only the Discord REST base URL, the Orange URLs and the secrets differ from the defaults.
 
-use std::net::TcpListener;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 
 use orange_ticket_bot::app::{self, RunningBot};
 use orange_ticket_bot::config::Settings;
+use orange_ticket_bot::sandbox::{self, RunningSandbox, SandboxOptions};
 use secrecy::SecretString;
 use tempfile::TempDir;
 
@@ -16,6 +17,7 @@ use super::fake_discord::{FakeDiscord, WAIT};
 pub struct TestBot {
     pub fake: FakeDiscord,
     bot: Option<RunningBot>,
+    sandbox: Option<RunningSandbox>,
     _store: TempDir,
 }
 
@@ -33,12 +35,19 @@ impl TestBot {
         settings.discord.api_base_url = fake.base_url().parse().expect("fake URL");
         settings.store.path = store.path().join("bot.sled");
         settings.secrets.discord_token = Some(SecretString::from("fake-token"));
-        // TEMP until main has the embedded Orange sandbox: Orange is a closed loopback port.
-        let closed = closed_port_url();
-        settings.orange.base_url = closed.parse().expect("url");
-        settings.orange.token_url = format!("{closed}/token").parse().expect("url");
-        settings.secrets.orange_client_id = Some(SecretString::from("client"));
-        settings.secrets.orange_client_secret = Some(SecretString::from("secret"));
+        let orange = sandbox::start(
+            SandboxOptions::from_settings(&settings),
+            SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+        )
+        .await
+        .expect("the Orange sandbox starts");
+        settings.orange.base_url = orange.base_url();
+        settings.orange.token_url = orange.token_url();
+        let sandbox_settings = &settings.sandbox;
+        settings.secrets.orange_client_id =
+            Some(SecretString::from(sandbox_settings.client_id.clone()));
+        settings.secrets.orange_client_secret =
+            Some(SecretString::from(sandbox_settings.client_secret.clone()));
         tweak(&mut settings);
 
         let bot = app::start_discord(settings).await.expect("the bot starts");
@@ -51,6 +60,7 @@ impl TestBot {
         TestBot {
             fake,
             bot: Some(bot),
+            sandbox: Some(orange),
             _store: store,
         }
     }
@@ -60,11 +70,14 @@ impl TestBot {
         if let Some(bot) = self.bot.take() {
             bot.shutdown().await;
         }
+        if let Some(sandbox) = self.sandbox.take() {
+            sandbox.shutdown().await;
+        }
     }
 }
 
 /// A loopback URL where nothing listens (connections are refused at once).
-fn closed_port_url() -> String {
+pub fn closed_port_url() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");
     drop(listener);
