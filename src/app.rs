@@ -1,5 +1,6 @@
 //! Wires the parts together for each mode and owns their lifetime.
 
+use std::io::IsTerminal;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -9,11 +10,12 @@ use tokio::task::JoinHandle;
 
 use crate::cli::Mode;
 use crate::config::{ConfigError, OrangeCredentials, Settings};
+use crate::console::Console;
 use crate::core::Core;
 use crate::discord;
 use crate::orange::OrangeClient;
 use crate::sandbox::{self, RunningSandbox, SandboxOptions};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 /// Why a mode stopped with a failure. The message is for the operator's terminal.
 #[derive(Debug, thiserror::Error)]
@@ -24,8 +26,12 @@ pub enum AppError {
     NotImplemented(&'static str),
     #[error("the Orange sandbox failed: {0}")]
     Sandbox(#[source] std::io::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
     #[error("start-up failed: {0}")]
     Startup(String),
+    #[error("{failed} of {lines} console line(s) failed")]
+    ScriptFailed { failed: usize, lines: usize },
     /// Boxed: serenity's error is large.
     #[error("Discord: {0}")]
     Discord(Box<serenity::Error>),
@@ -42,17 +48,38 @@ impl AppError {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             AppError::Config(_) => ExitCode::from(2),
+            AppError::Store(StoreError::Newer { .. } | StoreError::Foreign { .. }) => {
+                ExitCode::from(2)
+            }
             AppError::NotImplemented(_)
             | AppError::Sandbox(_)
+            | AppError::Store(_)
             | AppError::Startup(_)
+            | AppError::ScriptFailed { .. }
             | AppError::Discord(_) => ExitCode::from(1),
         }
+    }
+}
+
+/// Whether `mode` ends up running the console: asked for, or `run` with no Discord token and a
+/// person at the terminal (the useful default on a fresh clone).
+pub fn is_console(mode: &Mode, settings: &Settings) -> bool {
+    match mode {
+        Mode::Console => true,
+        Mode::Run => settings.secrets.discord_token.is_none() && std::io::stdin().is_terminal(),
+        Mode::Sandbox { .. } | Mode::Check => false,
     }
 }
 
 /// Runs one mode to completion.
 pub async fn run(mode: Mode, settings: Settings) -> Result<(), AppError> {
     match mode {
+        Mode::Run if is_console(&Mode::Run, &settings) => {
+            eprintln!(
+                "No DISCORD_TOKEN: running the terminal console instead of connecting to Discord."
+            );
+            run_console(settings).await
+        }
         Mode::Run => {
             let mut bot = start_discord(settings).await?;
             let stopped_by_itself = tokio::select! {
@@ -71,7 +98,7 @@ pub async fn run(mode: Mode, settings: Settings) -> Result<(), AppError> {
                 }
             }
         }
-        Mode::Console => Err(AppError::NotImplemented("console")),
+        Mode::Console => run_console(settings).await,
         Mode::Sandbox { port, seed } => {
             let mut opts = SandboxOptions::from_settings(&settings);
             if let Some(seed) = seed {
@@ -177,7 +204,6 @@ impl RunningBot {
     }
 }
 
-// TEMP until main commits its `build_core` (same signature; take main's version when merging).
 /// Builds the core: the Orange client (against Orange, or against an embedded sandbox started
 /// here when no credentials are set) and the store. The sandbox, if any, is the caller's to stop.
 pub async fn build_core(settings: &Settings) -> Result<(Core, Option<RunningSandbox>), AppError> {
@@ -191,6 +217,10 @@ pub async fn build_core(settings: &Settings) -> Result<(Core, Option<RunningSand
             )
             .await
             .map_err(AppError::Sandbox)?;
+            eprintln!(
+                "No Orange credentials: using the embedded Orange sandbox at {}.",
+                running.base_url()
+            );
             effective.orange.base_url = running.base_url();
             effective.orange.token_url = running.token_url();
             let credentials = OrangeCredentials {
@@ -206,9 +236,39 @@ pub async fn build_core(settings: &Settings) -> Result<(Core, Option<RunningSand
         settings.secrets.orange_application_id.clone(),
     )
     .map_err(|e| AppError::Startup(format!("Orange HTTP client: {e}")))?;
-    let store =
-        Store::open(&settings.store.path).map_err(|e| AppError::Startup(format!("store: {e}")))?;
+    let store = Store::open(&settings.store.path)?;
     Ok((Core::new(orange, store, Arc::new(effective)), sandbox))
+}
+
+/// The console on stdin/stdout, until end of input or `/quit`.
+async fn run_console(settings: Settings) -> Result<(), AppError> {
+    let (core, sandbox) = build_core(&settings).await?;
+    let user = std::env::var("USER")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| "operator".into());
+    let session = format!(
+        "{user}-{}-{}",
+        chrono::Utc::now().format("%Y%m%dT%H%M%S"),
+        std::process::id()
+    );
+    let console = Console::new(core.clone(), &user, &session);
+    let summary = console
+        .run_stdio()
+        .await
+        .map_err(|e| AppError::Startup(format!("console I/O: {e}")));
+    core.store().flush().await?;
+    if let Some(s) = sandbox {
+        s.shutdown().await;
+    }
+    let summary = summary?;
+    if summary.failed > 0 {
+        return Err(AppError::ScriptFailed {
+            failed: summary.failed,
+            lines: summary.lines,
+        });
+    }
+    Ok(())
 }
 
 /// What `check` prints: where each part of the bot would connect, secrets shown only as set/unset.

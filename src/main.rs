@@ -21,8 +21,9 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init(&settings.telemetry);
-    match app::run(cli.mode(), settings).await {
+    let mode = cli.mode();
+    telemetry::init(&settings.telemetry, app::is_console(&mode, &settings));
+    match app::run(mode, settings).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");

@@ -7,9 +7,17 @@ use crate::config::{LogFormat, TelemetrySettings};
 
 /// Installs the global subscriber. Calling it twice is harmless (the second call does nothing),
 /// which lets tests start the app more than once in one process.
-pub fn init(settings: &TelemetrySettings) {
+///
+/// `interactive` is for the console: its stdout is the conversation, so only warnings and errors
+/// are logged unless `RUST_LOG` asks for more.
+pub fn init(settings: &TelemetrySettings, interactive: bool) {
+    let configured = if interactive {
+        "warn"
+    } else {
+        settings.filter.as_str()
+    };
     let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(&settings.filter))
+        .or_else(|_| EnvFilter::try_new(configured))
         .unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -549,7 +549,7 @@ async fn comment_refuses_bad_comments_with_orange_errors() {
     let path = format!("/troubleTicket/{id}");
     let patch = |body: Value| env.call(Method::PATCH, &path, Some(body));
     expect_error(
-        patch(comment_body("LD000000", "Comments", "x")).await,
+        patch(comment_body("LD999999", "Comments", "x")).await,
         422,
         "wrong service",
     )

@@ -666,7 +666,12 @@ fn problem_of(body: &str) -> ApiProblem {
 fn malformed(op: Operation, e: WireError, request_id: &RequestId) -> OrangeError {
     OrangeError::Malformed {
         op,
-        path: e.path,
+        // `$` is the JSON root: the document as a whole was wrong.
+        path: if e.path.is_empty() {
+            "$".into()
+        } else {
+            e.path
+        },
         reason: e.reason,
         request_id: request_id.clone(),
     }

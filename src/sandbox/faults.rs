@@ -63,6 +63,10 @@ pub struct FaultConfig {
     /// One-shot failures: the next call of the operation fails with the status, then the entry
     /// is consumed. Checked before `errors`.
     pub fail_next: Vec<(Operation, u16)>,
+    /// One-shot failures *after* the call was carried out: the state changes (a ticket is
+    /// created, a comment added) but the answer is the error status, as when Orange's gateway
+    /// times out behind a backend that did the work. Tests duplicate-avoidance on create.
+    pub fail_after_processing: Vec<(Operation, u16)>,
 }
 
 /// The live fault configuration with its own seeded RNG, so that fault decisions depend only on
@@ -93,6 +97,14 @@ impl FaultState {
         }
         let status = fault.statuses[self.rng.usize(..fault.statuses.len())];
         Some(ApiError::injected(status, fault.retry_after_secs))
+    }
+
+    /// The error to answer with although the call was carried out, if one is queued.
+    pub fn fail_after_processing(&mut self, op: Operation) -> Option<ApiError> {
+        let queue = &mut self.config.fail_after_processing;
+        let i = queue.iter().position(|(o, _)| *o == op)?;
+        let (_, status) = queue.remove(i);
+        Some(ApiError::injected(status, default_retry_after()))
     }
 
     /// `body`, or a broken version of it when the malformed rate says so.

@@ -118,17 +118,64 @@ pub(crate) fn generate(seed: u64, now: DateTime<Utc>) -> Seeded {
         ));
         id += rng.u64(1..=500);
     }
+    let example = documented_example(&services[0], day);
+    // New ids come after every seeded one, the documented example's included.
+    let next_id = (id + rng.u64(1..=100)).max(1_234_567_891);
+    tickets.push(example);
     Seeded {
         services,
         tickets,
-        next_id: id + rng.u64(1..=100),
+        next_id,
+    }
+}
+
+/// The ticket of Orange's getting-started page (`1234567890` on `LD000000`/`LD000001`), so the
+/// page's examples work against the sandbox as written.
+fn documented_example(service: &Service, day: DateTime<Utc>) -> Ticket {
+    let created = day - TimeDelta::days(3);
+    Ticket {
+        id: TicketId::parse("1234567890").expect("a valid ticket id"),
+        status: Status::Ongoing,
+        description: None,
+        created: Some(created),
+        service: Some(service.number.clone()),
+        technical: service.technical_numbers.first().cloned(),
+        resolution_date: None,
+        status_change: StatusChange::default(),
+        external_id: Some("Customer reference".into()),
+        parties: vec![
+            service_centre(),
+            Party {
+                role: "depositor".into(),
+                name: "John Doe".into(),
+                media: vec![ContactMedium {
+                    kind: "phone".into(),
+                    value: "+33 1234567890".into(),
+                }],
+            },
+        ],
+        notes: Some(vec![Note {
+            date: created + TimeDelta::seconds(38),
+            kind: NoteKind::InwardCustomerComments,
+            text: "Comment 1".into(),
+        }]),
+        priority: None,
+        escalation_level: Some("0".into()),
+        attachment: None,
+        extra: Default::default(),
     }
 }
 
 fn services(rng: &mut fastrand::Rng) -> Vec<Service> {
     let products = 3 + rng.usize(..=1);
     let mut number = rng.u32(100_000..=700_000);
-    let mut services = Vec::new();
+    // The service of Orange's getting-started page comes first, so its examples work as written.
+    let mut services = vec![Service {
+        number: ServiceNumber::parse("LD000000").expect("a valid service number"),
+        product_type: Some("SERVICE_CODE".into()),
+        label: Some("Name of the service".into()),
+        technical_numbers: vec![TechnicalNumber::parse("LD000001").expect("a valid number")],
+    }];
     for (product_type, label) in PRODUCTS.iter().take(products) {
         for _ in 0..2 + rng.usize(..=1) {
             let service = format!("LD{number:06}");

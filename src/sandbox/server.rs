@@ -149,6 +149,12 @@ pub(crate) async fn gateway(
     }
     .and_then(|()| inner.faults.inject(op).map_or(Ok(()), Err))
     .and_then(|()| handler(inner))
+    .and_then(|reply| {
+        inner
+            .faults
+            .fail_after_processing(op)
+            .map_or(Ok(reply), Err)
+    })
     .map(|mut reply| {
         reply.body = inner.faults.malform(op, std::mem::take(&mut reply.body));
         reply
