@@ -4,11 +4,15 @@ use std::io::IsTerminal;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
 
 use crate::cli::Mode;
 use crate::config::{ConfigError, OrangeCredentials, Settings};
 use crate::console::Console;
 use crate::core::Core;
+use crate::discord;
 use crate::orange::OrangeClient;
 use crate::sandbox::{self, RunningSandbox, SandboxOptions};
 use crate::store::{Store, StoreError};
@@ -28,6 +32,15 @@ pub enum AppError {
     Startup(String),
     #[error("{failed} of {lines} console line(s) failed")]
     ScriptFailed { failed: usize, lines: usize },
+    /// Boxed: serenity's error is large.
+    #[error("Discord: {0}")]
+    Discord(Box<serenity::Error>),
+}
+
+impl From<serenity::Error> for AppError {
+    fn from(e: serenity::Error) -> Self {
+        AppError::Discord(Box::new(e))
+    }
 }
 
 impl AppError {
@@ -42,7 +55,8 @@ impl AppError {
             | AppError::Sandbox(_)
             | AppError::Store(_)
             | AppError::Startup(_)
-            | AppError::ScriptFailed { .. } => ExitCode::from(1),
+            | AppError::ScriptFailed { .. }
+            | AppError::Discord(_) => ExitCode::from(1),
         }
     }
 }
@@ -67,8 +81,22 @@ pub async fn run(mode: Mode, settings: Settings) -> Result<(), AppError> {
             run_console(settings).await
         }
         Mode::Run => {
-            settings.require_discord_token()?;
-            Err(AppError::NotImplemented("run"))
+            let mut bot = start_discord(settings).await?;
+            let stopped_by_itself = tokio::select! {
+                _ = tokio::signal::ctrl_c() => None,
+                result = bot.stopped() => Some(result),
+            };
+            match stopped_by_itself {
+                Some(result) => {
+                    bot.shutdown().await;
+                    result
+                }
+                None => {
+                    tracing::info!("Ctrl-C: shutting down");
+                    bot.shutdown().await;
+                    Ok(())
+                }
+            }
         }
         Mode::Console => run_console(settings).await,
         Mode::Sandbox { port, seed } => {
@@ -101,6 +129,77 @@ pub async fn run(mode: Mode, settings: Settings) -> Result<(), AppError> {
         Mode::Check => {
             print!("{}", check_report(&settings));
             Ok(())
+        }
+    }
+}
+
+/// The Discord bot, running in a task this value owns, and the embedded sandbox if it uses one.
+#[derive(Debug)]
+pub struct RunningBot {
+    shard_manager: Arc<serenity::gateway::ShardManager>,
+    client: Option<JoinHandle<Result<(), serenity::Error>>>,
+    sandbox: Option<RunningSandbox>,
+}
+
+/// Builds the core and starts the Discord client (the same path for `run` and the e2e tests);
+/// returns once the client task is spawned.
+pub async fn start_discord(settings: Settings) -> Result<RunningBot, AppError> {
+    let token = settings.require_discord_token()?.clone();
+    let (core, sandbox) = build_core(&settings).await?;
+    let data = discord::Data {
+        core,
+        settings: Arc::new(settings),
+    };
+    let mut client = match discord::client(&token, data).await {
+        Ok(client) => client,
+        Err(e) => {
+            if let Some(s) = sandbox {
+                s.shutdown().await;
+            }
+            return Err(e.into());
+        }
+    };
+    let shard_manager = Arc::clone(&client.shard_manager);
+    let task = tokio::spawn(async move { client.start().await });
+    Ok(RunningBot {
+        shard_manager,
+        client: Some(task),
+        sandbox,
+    })
+}
+
+impl RunningBot {
+    /// Waits until the client stops by itself (e.g. the token was refused).
+    pub async fn stopped(&mut self) -> Result<(), AppError> {
+        let Some(task) = self.client.as_mut() else {
+            return Ok(());
+        };
+        let result = task.await;
+        self.client = None;
+        match result {
+            Ok(result) => Ok(result?),
+            Err(e) => Err(AppError::Startup(format!("Discord client task: {e}"))),
+        }
+    }
+
+    /// Disconnects every shard, waits for the client task to end, then stops the sandbox.
+    pub async fn shutdown(mut self) {
+        self.shard_manager.shutdown_all().await;
+        if let Some(mut task) = self.client.take() {
+            match tokio::time::timeout(Duration::from_secs(5), &mut task).await {
+                Ok(Ok(Ok(()))) => {}
+                Ok(Ok(Err(e))) => {
+                    tracing::warn!(error = %e, "Discord client stopped with an error")
+                }
+                Ok(Err(e)) => tracing::warn!(error = %e, "Discord client task failed"),
+                Err(_) => {
+                    tracing::warn!("Discord client did not stop within 5 s; aborting it");
+                    task.abort();
+                }
+            }
+        }
+        if let Some(sandbox) = self.sandbox.take() {
+            sandbox.shutdown().await;
         }
     }
 }

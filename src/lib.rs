@@ -4,6 +4,7 @@
 //! - [`orange`]: the Orange API wire models, their quirks and conversion to the domain;
 //! - [`config`]: the one typed `Settings` (file, then environment; secrets redacted);
 //! - [`telemetry`]: tracing set-up;
+//! - [`discord`]: the Discord transport (poise commands, error handler);
 //! - [`sandbox`]: the Orange simulator (axum) the bot and the tests run against;
 //! - [`cli`]: the command line; [`app`]: wires the parts together for each mode.
 
@@ -12,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod console;
 pub mod core;
+pub mod discord;
 pub mod domain;
 pub mod orange;
 pub mod render;

@@ -1,0 +1,676 @@
+//! The REST API under `/api/v10`: one handler that records the request, matches it to a spec
+//! route, applies armed faults, validates the body and answers like Discord. An unknown route
+//! answers 404 and is recorded as a test failure.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State as AxumState;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::faults::{self, Fault};
+use super::state::{
+    APPLICATION_ID, BOT_USER_ID, INTERACTION_WINDOW, NONCE_WINDOW, RecordedRequest, State,
+    bot_user, human_user,
+};
+use super::validate::{self, Violation};
+use super::{Shared, state};
+
+/// Every route the fake answers, as `METHOD /spec/path`.
+pub const ROUTES: &[&str] = &[
+    "GET /gateway",
+    "GET /gateway/bot",
+    "GET /oauth2/applications/@me",
+    "GET /users/@me",
+    "GET /applications/{application_id}/commands",
+    "PUT /applications/{application_id}/commands",
+    "GET /applications/{application_id}/guilds/{guild_id}/commands",
+    "PUT /applications/{application_id}/guilds/{guild_id}/commands",
+    "POST /interactions/{interaction_id}/{interaction_token}/callback",
+    "POST /webhooks/{webhook_id}/{webhook_token}",
+    "GET /webhooks/{webhook_id}/{webhook_token}/messages/{message_id}",
+    "PATCH /webhooks/{webhook_id}/{webhook_token}/messages/{message_id}",
+    "DELETE /webhooks/{webhook_id}/{webhook_token}/messages/{message_id}",
+    "POST /channels/{channel_id}/messages",
+    "GET /channels/{channel_id}/messages/{message_id}",
+    "PATCH /channels/{channel_id}/messages/{message_id}",
+    "POST /channels/{channel_id}/threads",
+    "POST /channels/{channel_id}/messages/{message_id}/threads",
+    "GET /channels/{channel_id}",
+    "PATCH /channels/{channel_id}",
+    "PUT /channels/{channel_id}/thread-members/{user_id}",
+    "DELETE /channels/{channel_id}/thread-members/{user_id}",
+];
+
+pub fn router(shared: Arc<Shared>) -> Router {
+    Router::new().fallback(handle).with_state(shared)
+}
+
+/// A matched request: its spec route and the values of the path's `{...}` segments.
+struct Matched<'a> {
+    route: &'static str,
+    params: Vec<&'a str>,
+}
+
+fn classify<'a>(method: &Method, path: &'a str) -> Option<Matched<'a>> {
+    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let m = method.as_str();
+    let route = ROUTES.iter().find(|r| {
+        let (rm, rp) = r.split_once(' ').expect("METHOD /path");
+        let pattern: Vec<&str> = rp.trim_matches('/').split('/').collect();
+        rm == m
+            && pattern.len() == segs.len()
+            && pattern
+                .iter()
+                .zip(&segs)
+                .all(|(p, s)| p.starts_with('{') || p == s)
+    })?;
+    let pattern = route.split_once(' ').expect("METHOD /path").1;
+    let params = pattern
+        .trim_matches('/')
+        .split('/')
+        .zip(&segs)
+        .filter(|(p, _)| p.starts_with('{'))
+        .map(|(_, s)| *s)
+        .collect();
+    Some(Matched { route, params })
+}
+
+/// What the handler answers.
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Option<Value>,
+}
+
+impl Reply {
+    fn json(status: StatusCode, body: Value) -> Self {
+        Reply {
+            status,
+            headers: HeaderMap::new(),
+            body: Some(body),
+        }
+    }
+
+    fn ok(body: Value) -> Self {
+        Self::json(StatusCode::OK, body)
+    }
+
+    fn no_content() -> Self {
+        Reply {
+            status: StatusCode::NO_CONTENT,
+            headers: HeaderMap::new(),
+            body: None,
+        }
+    }
+
+    /// Discord's error shape: `{"message": ..., "code": ...}`.
+    fn error(status: StatusCode, code: u32, message: &str) -> Self {
+        Self::json(status, json!({"message": message, "code": code}))
+    }
+}
+
+async fn handle(
+    AxumState(shared): AxumState<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let full_path = uri.path();
+    let path = full_path.strip_prefix("/api/v10").unwrap_or(full_path);
+    let matched = full_path
+        .starts_with("/api/v10/")
+        .then(|| classify(&method, path))
+        .flatten();
+    let route = matched.as_ref().map(|m| m.route);
+    let label = format!("{method} {}", uri.path());
+
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let parsed: Result<Option<Value>, String> = if body.is_empty() {
+        Ok(None)
+    } else if content_type.starts_with("multipart/form-data") {
+        payload_json(content_type, &body).map_err(|e| format!("{label}: {e}"))
+    } else {
+        serde_json::from_slice(&body)
+            .map(Some)
+            .map_err(|e| format!("{label}: body is not JSON ({e})"))
+    };
+    let fault = route.and_then(|r| faults::take(&mut shared.faults.lock().expect("faults"), r));
+
+    let reply = match (&matched, &parsed) {
+        (None, _) => {
+            shared.update(|s| s.fail(format!("{label}: unknown route (answered 404)")));
+            Reply::error(StatusCode::NOT_FOUND, 0, "404: Not Found")
+        }
+        (Some(_), Err(e)) => {
+            shared.update(|s| s.fail(e.clone()));
+            Reply::error(
+                StatusCode::BAD_REQUEST,
+                50109,
+                "The request body contains invalid JSON.",
+            )
+        }
+        (Some(m), Ok(body)) => match fault.and_then(faults::response) {
+            Some((status, headers, body)) => Reply {
+                status,
+                headers,
+                body: Some(body),
+            },
+            None => {
+                let violations = validate_body(&shared, m, body.as_ref());
+                if violations.is_empty() {
+                    let body = body.clone().unwrap_or(Value::Null);
+                    shared.update(|s| answer(s, m, &body, &shared.gateway_url()))
+                } else {
+                    shared.update(|s| {
+                        for v in &violations {
+                            s.fail(format!("{} ({label}): invalid body {v}", m.route));
+                        }
+                    });
+                    invalid_form_body(&violations)
+                }
+            }
+        },
+    };
+
+    shared.update(|s| {
+        let at = s.elapsed();
+        s.requests.push(RecordedRequest {
+            method: method.to_string(),
+            path: path.to_owned(),
+            route,
+            headers: headers
+                .iter()
+                .map(|(k, v)| {
+                    let v = if k == "authorization" {
+                        "[REDACTED]"
+                    } else {
+                        v.to_str().unwrap_or("<binary>")
+                    };
+                    (k.to_string(), v.to_owned())
+                })
+                .collect(),
+            body: parsed.clone().ok().flatten(),
+            at,
+            status: reply.status.as_u16(),
+        })
+    });
+    if let Some(Fault::Delay(d)) = fault {
+        tokio::time::sleep(d).await;
+    }
+    match reply.body {
+        Some(body) => (reply.status, reply.headers, axum::Json(body)).into_response(),
+        None => (reply.status, reply.headers).into_response(),
+    }
+}
+
+/// The JSON of a multipart body (serenity sends one for messages with attachments and for forum
+/// posts): its `payload_json` part. File parts are not kept.
+fn payload_json(content_type: &str, body: &[u8]) -> Result<Option<Value>, String> {
+    let boundary = content_type
+        .split("boundary=")
+        .nth(1)
+        .map(|b| b.trim_matches('"'))
+        .ok_or("multipart body without a boundary")?;
+    let body = String::from_utf8_lossy(body);
+    for part in body.split(&format!("--{boundary}")) {
+        let Some((head, content)) = part.split_once("\r\n\r\n") else {
+            continue;
+        };
+        if head.contains("name=\"payload_json\"") {
+            let json = content.strip_suffix("\r\n").unwrap_or(content);
+            return serde_json::from_str(json)
+                .map(Some)
+                .map_err(|e| format!("payload_json is not JSON ({e})"));
+        }
+    }
+    Ok(None)
+}
+
+/// Discord's answer to a body that breaks a rule (code 50035), with the path of each problem.
+fn invalid_form_body(violations: &[Violation]) -> Reply {
+    let errors: serde_json::Map<String, Value> = violations
+        .iter()
+        .map(|v| {
+            (
+                v.path.clone(),
+                json!({"_errors": [{"code": "BASE_TYPE_INVALID", "message": v.rule}]}),
+            )
+        })
+        .collect();
+    Reply::json(
+        StatusCode::BAD_REQUEST,
+        json!({"message": "Invalid Form Body", "code": 50035, "errors": errors}),
+    )
+}
+
+/// Which spec schema (and hand-checked limits) apply to a request body.
+fn validate_body(shared: &Shared, m: &Matched<'_>, body: Option<&Value>) -> Vec<Violation> {
+    let empty = Value::Null;
+    let body = body.unwrap_or(&empty);
+    let schema = validate::check_schema;
+    let message = validate::check_message;
+    match m.route {
+        "POST /interactions/{interaction_id}/{interaction_token}/callback" => {
+            match body["type"].as_u64() {
+                Some(4) => [
+                    schema("CreateMessageInteractionCallbackRequest", body, ""),
+                    message(body, "/data", true),
+                ]
+                .concat(),
+                Some(5) => schema("CreateMessageInteractionCallbackRequest", body, ""),
+                Some(6 | 7) => [
+                    schema("UpdateMessageInteractionCallbackRequest", body, ""),
+                    message(body, "/data", false),
+                ]
+                .concat(),
+                Some(8) => [
+                    schema("ApplicationCommandAutocompleteCallbackRequest", body, ""),
+                    validate::check_autocomplete(body),
+                ]
+                .concat(),
+                Some(9) => [
+                    schema("ModalInteractionCallbackRequest", body, ""),
+                    validate::check_modal(body),
+                ]
+                .concat(),
+                other => vec![Violation {
+                    path: "/type".into(),
+                    rule: format!("an interaction callback type the bot should use, got {other:?}"),
+                }],
+            }
+        }
+        "POST /webhooks/{webhook_id}/{webhook_token}" => [
+            schema("IncomingWebhookRequestPartial", body, ""),
+            message(body, "", true),
+        ]
+        .concat(),
+        "PATCH /webhooks/{webhook_id}/{webhook_token}/messages/{message_id}" => [
+            schema("IncomingWebhookUpdateRequestPartial", body, ""),
+            message(body, "", false),
+        ]
+        .concat(),
+        "POST /channels/{channel_id}/messages" => [
+            schema("MessageCreateRequest", body, ""),
+            message(body, "", true),
+        ]
+        .concat(),
+        "PATCH /channels/{channel_id}/messages/{message_id}" => [
+            schema("MessageEditRequestPartial", body, ""),
+            message(body, "", false),
+        ]
+        .concat(),
+        "POST /channels/{channel_id}/threads" if body.get("message").is_some() => [
+            schema("CreateForumThreadRequest", body, ""),
+            message(body, "/message", true),
+        ]
+        .concat(),
+        "POST /channels/{channel_id}/threads" => {
+            schema("CreateTextThreadWithoutMessageRequest", body, "")
+        }
+        "POST /channels/{channel_id}/messages/{message_id}/threads" => {
+            schema("CreateTextThreadWithMessageRequest", body, "")
+        }
+        "PATCH /channels/{channel_id}" => {
+            let is_thread = parse_id(m.params[0])
+                .and_then(|id| {
+                    shared
+                        .state()
+                        .channels
+                        .get(&id)
+                        .map(|c| matches!(c.kind, 10..=12))
+                })
+                .unwrap_or(false);
+            let name = if is_thread {
+                "UpdateThreadRequestPartial"
+            } else {
+                "UpdateGuildChannelRequestPartial"
+            };
+            schema(name, body, "")
+        }
+        "PUT /applications/{application_id}/commands"
+        | "PUT /applications/{application_id}/guilds/{guild_id}/commands" => {
+            let items = body.as_array().map_or(0, Vec::len);
+            (0..items)
+                .flat_map(|i| schema("ApplicationCommandUpdateRequest", body, &format!("/{i}")))
+                .collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn parse_id(s: &str) -> Option<u64> {
+    s.parse().ok()
+}
+
+/// Answers a valid request and updates the state.
+fn answer(s: &mut State, m: &Matched<'_>, body: &Value, gateway_url: &str) -> Reply {
+    let p = &m.params;
+    match m.route {
+        "GET /gateway" => Reply::ok(json!({"url": gateway_url})),
+        "GET /gateway/bot" => Reply::ok(json!({"url": gateway_url, "shards": 1,
+            "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0,
+                                    "max_concurrency": 1}})),
+        "GET /oauth2/applications/@me" => Reply::ok(json!({
+            "id": APPLICATION_ID.to_string(), "name": "Orange Ticket Bot", "description": "",
+            "icon": null, "bot_public": false, "bot_require_code_grant": false,
+            "verify_key": "0".repeat(64), "flags": 0, "owner": human_user(), "bot": bot_user(),
+        })),
+        "GET /users/@me" => Reply::ok(bot_user()),
+        "GET /applications/{application_id}/commands" => {
+            Reply::ok(s.global_commands.clone().unwrap_or(json!([])))
+        }
+        "GET /applications/{application_id}/guilds/{guild_id}/commands" => {
+            let guild = parse_id(p[1]).unwrap_or_default();
+            Reply::ok(s.guild_commands.get(&guild).cloned().unwrap_or(json!([])))
+        }
+        "PUT /applications/{application_id}/commands" => {
+            if let Some(r) = wrong_application(p[0]) {
+                return r;
+            }
+            let commands = registered_commands(s, body, None);
+            s.global_commands = Some(commands.clone());
+            Reply::ok(commands)
+        }
+        "PUT /applications/{application_id}/guilds/{guild_id}/commands" => {
+            if let Some(r) = wrong_application(p[0]) {
+                return r;
+            }
+            let guild = parse_id(p[1]).unwrap_or_default();
+            let commands = registered_commands(s, body, Some(guild));
+            s.guild_commands.insert(guild, commands.clone());
+            Reply::ok(commands)
+        }
+        "POST /interactions/{interaction_id}/{interaction_token}/callback" => {
+            interaction_callback(s, p[0], p[1], body)
+        }
+        "POST /webhooks/{webhook_id}/{webhook_token}" => {
+            if let Some(r) = wrong_application(p[0]) {
+                return r;
+            }
+            let Some(channel) = interaction_by_token(s, p[1]).map(|i| i.channel_id) else {
+                return unknown_webhook();
+            };
+            let id = s.add_message(channel, body.clone());
+            Reply::ok(s.message_json(id))
+        }
+        "GET /webhooks/{webhook_id}/{webhook_token}/messages/{message_id}"
+        | "PATCH /webhooks/{webhook_id}/{webhook_token}/messages/{message_id}"
+        | "DELETE /webhooks/{webhook_id}/{webhook_token}/messages/{message_id}" => {
+            webhook_message(s, m.route, p, body)
+        }
+        "POST /channels/{channel_id}/messages" => create_message(s, p[0], body),
+        "GET /channels/{channel_id}/messages/{message_id}" => {
+            match parse_id(p[1]).filter(|id| s.messages.contains_key(id)) {
+                Some(id) => Reply::ok(s.message_json(id)),
+                None => unknown_message(),
+            }
+        }
+        "PATCH /channels/{channel_id}/messages/{message_id}" => {
+            match parse_id(p[1]).filter(|id| s.edit_message(*id, body)) {
+                Some(id) => Reply::ok(s.message_json(id)),
+                None => unknown_message(),
+            }
+        }
+        "POST /channels/{channel_id}/threads" => create_thread(s, p[0], None, body),
+        "POST /channels/{channel_id}/messages/{message_id}/threads" => {
+            match parse_id(p[1]).filter(|id| s.messages.contains_key(id)) {
+                Some(msg) => create_thread(s, p[0], Some(msg), body),
+                None => unknown_message(),
+            }
+        }
+        "GET /channels/{channel_id}" => {
+            match parse_id(p[0]).filter(|id| s.channels.contains_key(id)) {
+                Some(id) => Reply::ok(s.channel_json(id)),
+                None => unknown_channel(),
+            }
+        }
+        "PATCH /channels/{channel_id}" => edit_channel(s, p[0], body),
+        "PUT /channels/{channel_id}/thread-members/{user_id}"
+        | "DELETE /channels/{channel_id}/thread-members/{user_id}" => {
+            let Some(channel) = parse_id(p[0]).and_then(|id| s.channels.get_mut(&id)) else {
+                return unknown_channel();
+            };
+            let user = if p[1] == "@me" {
+                BOT_USER_ID
+            } else {
+                parse_id(p[1]).unwrap_or_default()
+            };
+            channel.members.retain(|u| *u != user);
+            if m.route.starts_with("PUT") {
+                channel.members.push(user);
+            }
+            Reply::no_content()
+        }
+        other => unreachable!("route {other} listed but not answered"),
+    }
+}
+
+fn wrong_application(id: &str) -> Option<Reply> {
+    (id != APPLICATION_ID.to_string()).then(|| {
+        Reply::error(
+            StatusCode::NOT_FOUND,
+            10002,
+            "Unknown Application (is the bot user id used as the application id?)",
+        )
+    })
+}
+
+fn unknown_message() -> Reply {
+    Reply::error(StatusCode::NOT_FOUND, 10008, "Unknown Message")
+}
+
+fn unknown_channel() -> Reply {
+    Reply::error(StatusCode::NOT_FOUND, 10003, "Unknown Channel")
+}
+
+fn unknown_webhook() -> Reply {
+    Reply::error(StatusCode::NOT_FOUND, 10015, "Unknown Webhook")
+}
+
+/// The commands as Discord returns them after a bulk overwrite.
+fn registered_commands(s: &mut State, body: &Value, guild: Option<u64>) -> Value {
+    let commands = body.as_array().cloned().unwrap_or_default();
+    let out: Vec<Value> = commands
+        .into_iter()
+        .map(|mut c| {
+            let id = s.next_id().to_string();
+            c["id"] = json!(id);
+            c["application_id"] = json!(APPLICATION_ID.to_string());
+            c["version"] = json!(id);
+            if c.get("type").is_none_or(Value::is_null) {
+                c["type"] = json!(1);
+            }
+            if c.get("description").is_none_or(Value::is_null) {
+                c["description"] = json!("");
+            }
+            if let Some(g) = guild {
+                c["guild_id"] = json!(g.to_string());
+            }
+            c
+        })
+        .collect();
+    Value::Array(out)
+}
+
+fn interaction_by_token<'s>(s: &'s State, token: &str) -> Option<&'s state::Interaction> {
+    s.interactions.values().find(|i| i.token == token)
+}
+
+/// The first answer to an interaction: within 3 s of injection, and only once.
+fn interaction_callback(s: &mut State, id: &str, token: &str, body: &Value) -> Reply {
+    let route = "POST /interactions/{id}/{token}/callback";
+    let Some(interaction) = parse_id(id)
+        .and_then(|id| s.interactions.get(&id))
+        .filter(|i| i.token == token)
+        .cloned()
+    else {
+        s.fail(format!(
+            "{route}: unknown interaction {id} (answered 404, code 10062)"
+        ));
+        return Reply::error(StatusCode::NOT_FOUND, 10062, "Unknown interaction");
+    };
+    let age = interaction.injected_at.elapsed();
+    if interaction.callback.is_some() {
+        s.fail(format!(
+            "{route}: second callback for interaction {id} (answered 400, code 40060)"
+        ));
+        return Reply::error(
+            StatusCode::BAD_REQUEST,
+            40060,
+            "Interaction has already been acknowledged.",
+        );
+    }
+    if age > INTERACTION_WINDOW {
+        s.fail(format!(
+            "{route}: callback for interaction {id} came {age:?} after it was injected, past \
+             Discord's {INTERACTION_WINDOW:?} window (answered 404, code 10062)"
+        ));
+        return Reply::error(StatusCode::NOT_FOUND, 10062, "Unknown interaction");
+    }
+    let original = match body["type"].as_u64() {
+        Some(4) => Some(s.add_message(interaction.channel_id, body["data"].clone())),
+        Some(7) => interaction
+            .message_id
+            .filter(|m| s.edit_message(*m, &body["data"])),
+        _ => None,
+    };
+    let stored = s.interactions.get_mut(&interaction.id).expect("just found");
+    stored.callback = Some(body.clone());
+    stored.original_message = original;
+    Reply::no_content()
+}
+
+/// `GET`/`PATCH`/`DELETE /webhooks/{app}/{token}/messages/{id or @original}`.
+fn webhook_message(s: &mut State, route: &str, p: &[&str], body: &Value) -> Reply {
+    if let Some(r) = wrong_application(p[0]) {
+        return r;
+    }
+    let Some(interaction) = interaction_by_token(s, p[1]).cloned() else {
+        return unknown_webhook();
+    };
+    let target = if p[2] == "@original" {
+        interaction.original_message
+    } else {
+        parse_id(p[2]).filter(|id| s.messages.contains_key(id))
+    };
+    match (route.split_once(' ').map_or("", |r| r.0), target) {
+        ("GET", Some(id)) => Reply::ok(s.message_json(id)),
+        ("DELETE", Some(id)) => {
+            s.messages.remove(&id);
+            s.message_order.retain(|m| *m != id);
+            Reply::no_content()
+        }
+        ("PATCH", Some(id)) => {
+            s.edit_message(id, body);
+            Reply::ok(s.message_json(id))
+        }
+        // Editing the original after a defer (type 5) creates the response message.
+        ("PATCH", None) if p[2] == "@original" && interaction.callback.is_some() => {
+            let id = s.add_message(interaction.channel_id, body.clone());
+            if let Some(i) = s.interactions.get_mut(&interaction.id) {
+                i.original_message = Some(id);
+            }
+            Reply::ok(s.message_json(id))
+        }
+        _ => unknown_message(),
+    }
+}
+
+fn create_message(s: &mut State, channel: &str, body: &Value) -> Reply {
+    let Some(channel) = parse_id(channel).filter(|id| s.channels.contains_key(id)) else {
+        return unknown_channel();
+    };
+    // enforce_nonce: the same nonce from the same author within the window returns the first
+    // message instead of creating a second one.
+    let nonce = body["nonce"]
+        .as_str()
+        .map(str::to_owned)
+        .or_else(|| body["nonce"].as_u64().map(|n| n.to_string()));
+    let enforce = body["enforce_nonce"].as_bool().unwrap_or(false);
+    if let (Some(nonce), true) = (&nonce, enforce) {
+        let key = (BOT_USER_ID, nonce.clone());
+        if let Some((id, at)) = s.nonces.get(&key)
+            && at.elapsed() < NONCE_WINDOW
+            && s.messages.contains_key(id)
+        {
+            return Reply::ok(s.message_json(*id));
+        }
+        let id = s.add_message(channel, body.clone());
+        s.nonces.insert(key, (id, Instant::now()));
+        return Reply::ok(s.message_json(id));
+    }
+    let id = s.add_message(channel, body.clone());
+    Reply::ok(s.message_json(id))
+}
+
+fn create_thread(s: &mut State, parent: &str, from_message: Option<u64>, body: &Value) -> Reply {
+    let Some(parent) = parse_id(parent).filter(|id| s.channels.contains_key(id)) else {
+        return unknown_channel();
+    };
+    let name = body["name"].as_str().unwrap_or_default();
+    let forum = s.channels[&parent].kind == 15;
+    let kind = if from_message.is_some() || forum {
+        11
+    } else {
+        body["type"].as_u64().unwrap_or(12)
+    };
+    let tags = body["applied_tags"]
+        .as_array()
+        .map(|t| {
+            t.iter()
+                .filter_map(|v| v.as_str().and_then(parse_id).or_else(|| v.as_u64()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let id = s.add_thread(parent, kind, name, tags, from_message);
+    let mut out = s.channel_json(id);
+    if forum {
+        // A forum post starts with its first message, which has the thread's id.
+        let starter = id;
+        let message = body["message"].clone();
+        s.messages.insert(
+            starter,
+            state::Message {
+                id: starter,
+                channel_id: id,
+                body: message,
+                edits: 0,
+            },
+        );
+        s.message_order.push(starter);
+        out["message"] = s.message_json(starter);
+    }
+    Reply::json(StatusCode::CREATED, out)
+}
+
+fn edit_channel(s: &mut State, channel: &str, body: &Value) -> Reply {
+    let Some(c) = parse_id(channel).and_then(|id| s.channels.get_mut(&id)) else {
+        return unknown_channel();
+    };
+    if let Some(name) = body["name"].as_str() {
+        c.name = name.to_owned();
+    }
+    if let Some(archived) = body["archived"].as_bool() {
+        c.archived = archived;
+    }
+    if let Some(locked) = body["locked"].as_bool() {
+        c.locked = locked;
+    }
+    if let Some(tags) = body["applied_tags"].as_array() {
+        c.applied_tags = tags
+            .iter()
+            .filter_map(|v| v.as_str().and_then(parse_id).or_else(|| v.as_u64()))
+            .collect();
+    }
+    let id = c.id;
+    Reply::ok(s.channel_json(id))
+}

@@ -1,0 +1,6 @@
+//! Test support for the black-box tests: the fake Discord, a minimal serenity client for its
+//! self-tests, and `TestBot`, which runs the real bot against the fake and the Orange sandbox.
+
+pub mod echo_bot;
+pub mod fake_discord;
+pub mod test_bot;
