@@ -3,6 +3,7 @@
 use poise::CreateReply;
 
 use super::{CommandError, Context, Data, embeds};
+use crate::render::card;
 
 /// Every command the bot registers.
 pub fn all() -> Vec<poise::Command<Data, CommandError>> {
@@ -20,7 +21,7 @@ pub async fn ticket(_ctx: Context<'_>) -> Result<(), CommandError> {
 #[poise::command(slash_command)]
 pub async fn status(ctx: Context<'_>) -> Result<(), CommandError> {
     let status = ctx.data().core.api_status().await?;
-    ctx.send(CreateReply::default().embed(embeds::api_status(&status)))
+    ctx.send(CreateReply::default().embed(embeds::embed(&card::api_status(&status))))
         .await?;
     Ok(())
 }

@@ -1,85 +1,38 @@
-//! Domain values rendered as Discord embeds, within Discord's limits (field name ≤ 256, value
-//! ≤ 1024 and never empty, ≤ 25 fields).
+//! Card -> Discord embed. Cards are already cut to Discord's limits by `render::card`; this only
+//! changes their shape.
 
-use poise::serenity_prelude::{Colour, CreateEmbed};
+use poise::serenity_prelude::{Colour, CreateEmbed, CreateEmbedFooter};
 
-use crate::domain::ApiStatus;
+use crate::render::Card;
 
-const MAX_FIELD_NAME: usize = 256;
-const MAX_FIELD_VALUE: usize = 1024;
-/// Leaves room for the status and version fields within Discord's 25.
-const MAX_COMPONENTS: usize = 20;
-
-/// The Orange API status: green when it and every component are ok.
-pub fn api_status(status: &ApiStatus) -> CreateEmbed {
-    let (title, colour) = if status.is_ok() {
-        ("Orange API: operational", Colour::DARK_GREEN)
-    } else {
-        ("Orange API: degraded", Colour::ORANGE)
-    };
-    let mut embed = CreateEmbed::new().title(title).colour(colour).field(
-        "Status",
-        field_value(&status.status),
-        true,
-    );
-    if let Some(version) = &status.version {
-        embed = embed.field("Version", field_value(version), true);
+pub fn embed(card: &Card) -> CreateEmbed {
+    let mut embed = CreateEmbed::new()
+        .title(&card.title)
+        .colour(Colour::new(card.colour));
+    if let Some(d) = &card.description {
+        embed = embed.description(d);
     }
-    for component in status.components.iter().take(MAX_COMPONENTS) {
-        let name = component.name.as_deref().unwrap_or("component");
-        embed = embed.field(
-            clip(name, MAX_FIELD_NAME),
-            field_value(&component.status),
-            true,
-        );
+    for f in &card.fields {
+        embed = embed.field(&f.name, &f.value, f.inline);
     }
-    if status.components.len() > MAX_COMPONENTS {
-        let more = status.components.len() - MAX_COMPONENTS;
-        embed = embed.footer(poise::serenity_prelude::CreateEmbedFooter::new(format!(
-            "and {more} more components"
-        )));
+    if let Some(footer) = &card.footer {
+        embed = embed.footer(CreateEmbedFooter::new(footer));
     }
     embed
-}
-
-/// A field value: clipped, and a dash when empty (Discord rejects empty values).
-fn field_value(s: &str) -> String {
-    if s.trim().is_empty() {
-        "—".into()
-    } else {
-        clip(s, MAX_FIELD_VALUE)
-    }
-}
-
-/// At most `max` characters, with an ellipsis when cut.
-fn clip(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max - 1) {
-        Some((i, _)) if s.chars().count() > max => format!("{}…", &s[..i]),
-        _ => s.to_owned(),
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::ComponentStatus;
+    use crate::domain::{ApiStatus, ComponentStatus};
+    use crate::render::card;
 
     #[test]
-    fn clipping_keeps_the_limit_and_marks_the_cut() {
-        assert_eq!(clip("abc", 3), "abc");
-        let long = "é".repeat(1100);
-        let clipped = clip(&long, MAX_FIELD_VALUE);
-        assert_eq!(clipped.chars().count(), MAX_FIELD_VALUE);
-        assert!(clipped.ends_with('…'));
-        assert_eq!(field_value("  "), "—");
-    }
-
-    #[test]
-    fn many_components_stay_within_25_fields() {
+    fn a_card_becomes_an_embed_within_discord_limits() {
         let status = ApiStatus {
             status: "ok".into(),
-            name: None,
-            version: Some("1.0".into()),
+            name: Some("API Ticketing WIN_BUS".into()),
+            version: None,
             components: (0..40)
                 .map(|i| ComponentStatus {
                     name: Some(format!("c{i}")),
@@ -87,8 +40,15 @@ mod tests {
                 })
                 .collect(),
         };
-        let json = serde_json::to_value(api_status(&status)).expect("serializes");
+        let json = serde_json::to_value(embed(&card::api_status(&status))).expect("serializes");
+        assert_eq!(json["title"], "Orange API: OK");
+        assert_eq!(json["fields"][0]["name"], "Status");
+        assert_eq!(json["color"], 0x2ecc71);
         let fields = json["fields"].as_array().map_or(0, Vec::len);
-        assert!(fields <= 25, "{fields}");
+        assert_eq!(
+            fields, 25,
+            "cut to Discord's 25, the last saying what was left out"
+        );
+        assert_eq!(json["fields"][24]["value"], "17 more not shown");
     }
 }

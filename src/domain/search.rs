@@ -39,6 +39,11 @@ impl SortColumn {
         }
     }
 
+    /// The column of an exact wire name, as Orange accepts it.
+    pub fn from_wire(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_wire() == raw)
+    }
+
     /// Parses the wire name or a friendlier lower-case one (`start_date`, `status`, ...).
     pub fn parse(raw: &str) -> Result<Self, String> {
         let wanted = raw.trim().to_ascii_uppercase().replace(['-', ' '], "_");

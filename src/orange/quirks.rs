@@ -84,39 +84,25 @@ pub fn null_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D:
     })
 }
 
-/// Why: numbers travel as strings (`"escalationLevel": "0"`, `"expires_in": "3600"`) or as numbers,
+/// Why: numbers travel as strings (`"expires_in": "3600"`, `"code": "40"`) or as numbers,
 /// depending on the gateway. Accepts both and returns the number.
-pub fn u64_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-    match Value::deserialize(d)? {
-        Value::Number(n) => n
-            .as_u64()
-            .ok_or_else(|| D::Error::custom(format!("expected a whole number, found {n}"))),
-        Value::String(s) => s
-            .trim()
-            .parse()
-            .map_err(|_| D::Error::custom(format!("expected a whole number, found \"{s}\""))),
-        other => Err(D::Error::custom(format!(
-            "expected a whole number, found {}",
-            kind_of(&other)
-        ))),
-    }
-}
-
-/// Like [`u64_or_string`] for a signed error code (`"code": 40` or `"code": "40"`).
-pub fn i64_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
-    match Value::deserialize(d)? {
-        Value::Number(n) => n
-            .as_i64()
-            .ok_or_else(|| D::Error::custom(format!("expected an integer, found {n}"))),
-        Value::String(s) => s
-            .trim()
-            .parse()
-            .map_err(|_| D::Error::custom(format!("expected an integer, found \"{s}\""))),
-        other => Err(D::Error::custom(format!(
-            "expected an integer, found {}",
-            kind_of(&other)
-        ))),
-    }
+pub fn number_or_string<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: std::str::FromStr,
+{
+    let text = match Value::deserialize(d)? {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.trim().to_owned(),
+        other => {
+            return Err(D::Error::custom(format!(
+                "expected a number, found {}",
+                kind_of(&other)
+            )));
+        }
+    };
+    text.parse()
+        .map_err(|_| D::Error::custom(format!("expected a whole number, found \"{text}\"")))
 }
 
 /// Why: lists are sometimes `null` instead of `[]` in Orange's responses; both mean empty.

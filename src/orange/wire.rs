@@ -271,7 +271,7 @@ pub struct ComponentStatusDto {
 /// Orange's error body: `{"code", "message", "description", "infoURL"}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorBodyDto {
-    #[serde(deserialize_with = "quirks::i64_or_string")]
+    #[serde(deserialize_with = "quirks::number_or_string")]
     pub code: i64,
     #[serde(default, deserialize_with = "quirks::null_string")]
     pub message: Option<String>,
@@ -309,6 +309,6 @@ pub struct TokenResponse {
     pub token_type: Option<String>,
     pub access_token: secrecy::SecretString,
     // Why: Orange's gateway sends `expires_in` as a number or as a numeric string.
-    #[serde(deserialize_with = "quirks::u64_or_string")]
+    #[serde(deserialize_with = "quirks::number_or_string")]
     pub expires_in: u64,
 }

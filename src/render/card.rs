@@ -301,7 +301,7 @@ pub fn api_status(s: &ApiStatus) -> Card {
         description: s.name.clone(),
         ..Card::default()
     };
-    card = card.field("API", s.status.clone(), true);
+    card = card.field("Status", s.status.clone(), true);
     for c in &s.components {
         card = card.field(
             c.name.as_deref().unwrap_or("component"),

@@ -9,7 +9,8 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use super::error::{ApiError, code, parse_json};
 use super::faults::Operation;
 use super::server::{AppState, Inner, Reply, gateway};
-use super::state::{SandboxError, SearchQuery, SortColumn};
+use super::state::{SandboxError, SearchQuery};
+use crate::domain::SortColumn;
 use crate::domain::{ContactMedium, Party, Status};
 use crate::orange::convert::services_to_wire;
 use crate::orange::wire::{
@@ -222,7 +223,7 @@ fn parse_search(raw: &str, opts: &super::SandboxOptions) -> Result<SearchQuery, 
     };
     let sort = match get("sortColumn") {
         None => SortColumn::TicketNumber,
-        Some(v) => SortColumn::parse(v).ok_or_else(|| {
+        Some(v) => SortColumn::from_wire(v).ok_or_else(|| {
             ApiError::bad_request(format!(
                 "sortColumn must be one of TICKET_NUMBER, ORANGE_SERVICE_NUMBER, STATUS, \
                  START_DATE, CUSTOMER_REF, REPORTED_BY, got `{v}`"

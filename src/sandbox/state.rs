@@ -10,7 +10,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use super::seed;
 use crate::domain::{
-    Note, NoteKind, Party, Service, ServiceNumber, Status, StatusChange, Ticket, TicketId,
+    Note, NoteKind, Party, Service, ServiceNumber, SortColumn, Status, StatusChange, Ticket,
+    TicketId,
 };
 
 /// Why a sandbox operation was refused.
@@ -53,31 +54,6 @@ impl Clock {
         {
             self.offset = offset;
         }
-    }
-}
-
-/// The column a search sorts on (`sortColumn`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum SortColumn {
-    TicketNumber,
-    OrangeServiceNumber,
-    Status,
-    StartDate,
-    CustomerRef,
-    ReportedBy,
-}
-
-impl SortColumn {
-    pub fn parse(raw: &str) -> Option<Self> {
-        Some(match raw {
-            "TICKET_NUMBER" => Self::TicketNumber,
-            "ORANGE_SERVICE_NUMBER" => Self::OrangeServiceNumber,
-            "STATUS" => Self::Status,
-            "START_DATE" => Self::StartDate,
-            "CUSTOMER_REF" => Self::CustomerRef,
-            "REPORTED_BY" => Self::ReportedBy,
-            _ => return None,
-        })
     }
 }
 

@@ -198,15 +198,7 @@ impl Store {
         self.by_ticket
             .scan_prefix(&prefix)
             .keys()
-            .map(|k| {
-                let k = k?;
-                let conv = std::str::from_utf8(&k[prefix.len()..]).ok();
-                conv.and_then(Conversation::from_key)
-                    .ok_or_else(|| StoreError::Corrupt {
-                        key: String::from_utf8_lossy(&k).into_owned(),
-                        reason: "not a conversation key".into(),
-                    })
-            })
+            .map(|k| conversation_from_bytes(&k?[prefix.len()..]))
             .collect()
     }
 
@@ -230,13 +222,7 @@ impl Store {
             .iter()
             .map(|kv| {
                 let (k, v) = kv?;
-                let conv = std::str::from_utf8(&k)
-                    .ok()
-                    .and_then(Conversation::from_key)
-                    .ok_or_else(|| StoreError::Corrupt {
-                        key: String::from_utf8_lossy(&k).into_owned(),
-                        reason: "not a conversation key".into(),
-                    })?;
+                let conv = conversation_from_bytes(&k)?;
                 Ok((conv, ticket_from_bytes(&v)?))
             })
             .collect()
@@ -250,13 +236,7 @@ impl Store {
             let key = key?;
             let end = key.iter().position(|b| *b == 0).unwrap_or(key.len());
             let ticket = ticket_from_bytes(&key[..end])?;
-            let conv = std::str::from_utf8(key.get(end + 1..).unwrap_or_default())
-                .ok()
-                .and_then(Conversation::from_key)
-                .ok_or_else(|| StoreError::Corrupt {
-                    key: String::from_utf8_lossy(&key).into_owned(),
-                    reason: "not a link key".into(),
-                })?;
+            let conv = conversation_from_bytes(key.get(end + 1..).unwrap_or_default())?;
             out.push((conv, ticket));
         }
         Ok(out)
@@ -356,13 +336,7 @@ impl Store {
             .iter()
             .map(|kv| {
                 let (k, v) = kv?;
-                let conv = std::str::from_utf8(&k)
-                    .ok()
-                    .and_then(Conversation::from_key)
-                    .ok_or_else(|| StoreError::Corrupt {
-                        key: String::from_utf8_lossy(&k).into_owned(),
-                        reason: "not a conversation key".into(),
-                    })?;
+                let conv = conversation_from_bytes(&k)?;
                 Ok((conv, decode(&v, "subscription")?))
             })
             .collect()
@@ -399,6 +373,16 @@ impl Store {
         out.reverse();
         Ok(out)
     }
+}
+
+fn conversation_from_bytes(raw: &[u8]) -> Result<Conversation, StoreError> {
+    std::str::from_utf8(raw)
+        .ok()
+        .and_then(Conversation::from_key)
+        .ok_or_else(|| StoreError::Corrupt {
+            key: String::from_utf8_lossy(raw).into_owned(),
+            reason: "not a conversation key".into(),
+        })
 }
 
 fn ticket_from_bytes(raw: &[u8]) -> Result<TicketId, StoreError> {
