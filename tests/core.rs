@@ -34,6 +34,7 @@ fn actor(user: &str, conversation: u64, roles: &[&str]) -> Actor {
         conversation: Conversation::discord(conversation),
         roles: roles.iter().map(|r| (*r).to_owned()).collect(),
         is_team_admin: false,
+        link: Some(format!("https://discord.com/channels/1/{conversation}")),
     }
 }
 
@@ -265,6 +266,15 @@ async fn a_restart_keeps_links_profiles_subscriptions_and_settings() {
             .create_ticket(&admin, create("LD000000", "LD000001", "Packet loss"), true)
             .await
             .expect("create");
+        let reference = created
+            .ticket
+            .as_ref()
+            .and_then(|t| t.external_id.clone())
+            .expect("the new ticket reads back with its reference");
+        assert!(
+            reference.starts_with("https://discord.com/channels/1/7#"),
+            "by default the reference links back to the conversation: {reference}"
+        );
         e.core
             .follow(&admin, "LD000000", "ongoing,restored")
             .await

@@ -42,6 +42,7 @@ impl Console {
             conversation: Conversation::console(session),
             roles: BTreeSet::new(),
             is_team_admin: true,
+            link: None,
         };
         Console { core, actor }
     }

@@ -52,19 +52,10 @@ impl Core {
             .await?)
     }
 
-    /// Services matching `prefix` from the cache only, for autocomplete (never waits on Orange;
-    /// warms the cache in the background when it is empty).
+    /// The services from the cache only, however old, for autocomplete: it must answer within
+    /// Discord's 3 s and never waits on Orange. `None` until [`Core::services`] has run once.
     pub fn services_cached(&self) -> Option<Arc<Vec<Service>>> {
-        let cached = self.services.cached();
-        if cached.is_none() {
-            let core = self.clone();
-            tokio::spawn(async move {
-                if let Err(e) = core.services().await {
-                    tracing::warn!(error = %e, "warming the service cache failed");
-                }
-            });
-        }
-        cached
+        self.services.cached()
     }
 
     /// Opens a ticket. The service and technical numbers are checked against the account's
@@ -98,11 +89,15 @@ impl Core {
         )?;
         let external_id = match input.external_ref.as_deref().map(str::trim) {
             Some(r) if !r.is_empty() => input::text("customer reference", r, 100)?,
-            // Unique per create: it lets the client recognise a create that landed despite a
-            // timeout, instead of opening a duplicate.
+            // A link back to the conversation, made unique per create: the uniqueness lets the
+            // client recognise a create that landed despite a timeout instead of opening a
+            // duplicate (a `#fragment` keeps a URL clickable).
             _ => format!(
-                "{}/{}",
-                actor.conversation.key(),
+                "{}#{}",
+                actor
+                    .link
+                    .clone()
+                    .unwrap_or_else(|| actor.conversation.key()),
                 Utc::now().timestamp_millis()
             ),
         };

@@ -119,6 +119,8 @@ pub struct Actor {
     pub roles: BTreeSet<String>,
     /// The transport says this actor administers the team (e.g. Discord's Manage Server).
     pub is_team_admin: bool,
+    /// A URL back to the conversation, when the transport has one (a Discord channel link).
+    pub link: Option<String>,
 }
 
 /// Per-team settings an admin controls.
