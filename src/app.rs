@@ -230,14 +230,23 @@ pub async fn build_core(settings: &Settings) -> Result<(Core, Option<RunningSand
             (credentials, Some(running))
         }
     };
-    let orange = OrangeClient::new(
+    let parts = OrangeClient::new(
         &effective.orange,
         credentials,
         settings.secrets.orange_application_id.clone(),
     )
-    .map_err(|e| AppError::Startup(format!("Orange HTTP client: {e}")))?;
-    let store = Store::open(&settings.store.path)?;
-    Ok((Core::new(orange, store, Arc::new(effective)), sandbox))
+    .map_err(|e| AppError::Startup(format!("Orange HTTP client: {e}")))
+    .and_then(|orange| Ok((orange, Store::open(&settings.store.path)?)));
+    match parts {
+        Ok((orange, store)) => Ok((Core::new(orange, store, Arc::new(effective)), sandbox)),
+        Err(e) => {
+            // Nobody else holds the sandbox yet: stop it rather than leave it serving.
+            if let Some(s) = sandbox {
+                s.shutdown().await;
+            }
+            Err(e)
+        }
+    }
 }
 
 /// The console on stdin/stdout, until end of input or `/quit`.
@@ -285,13 +294,11 @@ pub fn check_report(settings: &Settings) -> String {
          token:    {}\n\
          discord:  {} (DISCORD_TOKEN {})\n\
          store:    {}\n\
-         watcher:  every {} s\n\
          secrets:  ORANGE_CLIENT_ID {}, ORANGE_CLIENT_SECRET {}, ORANGE_APPLICATION_ID {}\n",
         settings.orange.token_url,
         settings.discord.api_base_url,
         set(&s.discord_token),
         settings.store.path.display(),
-        settings.watcher.interval_secs,
         set(&s.orange_client_id),
         set(&s.orange_client_secret),
         set(&s.orange_application_id),

@@ -119,6 +119,7 @@ pub struct RetrySettings {
     pub base_delay_ms: u64,
     pub max_delay_ms: u64,
     pub interactive_deadline_ms: u64,
+    pub create_deadline_ms: u64,
     pub background_deadline_ms: u64,
 }
 

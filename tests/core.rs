@@ -133,6 +133,16 @@ async fn rejected_inputs_say_why_and_change_nothing() {
         .await
         .unwrap_err();
     assert_eq!(err.user_message(), "The comment is empty.");
+    // The limit counts the attribution Orange receives ("[ada via discord] ", 18 characters).
+    let err = e
+        .core
+        .comment(&ada, Some("1234567890"), &"y".repeat(3990))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.user_message(),
+        "The comment is too long (3990 characters; at most 3982)."
+    );
     let err = e.core.link(&ada, "not an id!").await.unwrap_err();
     assert!(err.user_message().starts_with("Ticket id `not an id!`"));
     let err = e.core.unlink(&ada).await.unwrap_err();

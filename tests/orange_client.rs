@@ -594,3 +594,76 @@ async fn a_comment_is_never_replayed_after_an_ambiguous_failure() {
     assert_eq!(copies, 1);
     env.sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_ambiguous_create_with_no_time_left_is_uncertain_and_not_resent() {
+    let env = Env::start().await;
+    env.faults(FaultConfig {
+        fail_next: vec![(Op::CreateTicket, 500)],
+        ..FaultConfig::default()
+    });
+    let before = env.sandbox.control().ticket_count();
+    let err = env
+        .client()
+        .create_ticket(
+            &new_ticket("ref-uncertain"),
+            Deadline::after(Duration::from_millis(700)),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, OrangeError::Uncertain { .. }), "{err:?}");
+    assert!(
+        err.user_message()
+            .contains("check `/ticket search` before retrying")
+    );
+    assert_eq!(env.calls(Op::CreateTicket), 1, "never resent while unsure");
+    assert_eq!(env.sandbox.control().ticket_count(), before);
+    env.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn reconciliation_does_not_mistake_an_older_ticket_with_the_same_reference() {
+    let env = Env::start().await;
+    let client = env.client();
+    let older = client
+        .create_ticket(&new_ticket("PO-1"), long())
+        .await
+        .expect("first ticket");
+    env.faults(FaultConfig {
+        fail_after_processing: vec![(Op::CreateTicket, 503)],
+        ..FaultConfig::default()
+    });
+    let newer = client
+        .create_ticket(
+            &NewTicket {
+                description: "Second incident, same purchase order".into(),
+                ..new_ticket("PO-1")
+            },
+            long(),
+        )
+        .await
+        .expect("reconciled");
+    assert_ne!(
+        newer, older,
+        "the older ticket with the same reference is not the new one"
+    );
+    assert_eq!(env.calls(Op::CreateTicket), 2);
+    env.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_throttled_token_request_is_retried_not_reported_as_bad_credentials() {
+    let env = Env::start().await;
+    env.faults(FaultConfig {
+        fail_next: vec![(Op::Token, 403)],
+        ..FaultConfig::default()
+    });
+    env.client()
+        .api_status(Deadline::after(Duration::from_secs(5)))
+        .await
+        .expect("status after the 403 code 53");
+    let counters = env.sandbox.control().counters();
+    assert_eq!(counters.responses(Op::Token, 403), 1);
+    assert_eq!(counters.responses(Op::Token, 200), 1);
+    env.sandbox.shutdown().await;
+}

@@ -90,7 +90,14 @@ impl Console {
                         true,
                     )
                     .await?;
-                let mut out = format!("Ticket {} opened and linked to this session.\n", created.id);
+                let mut out = if created.linked {
+                    format!("Ticket {} opened and linked to this session.\n", created.id)
+                } else {
+                    format!(
+                        "Ticket {} opened, but this session could not be linked to it: use /ticket link id:{}.\n",
+                        created.id, created.id
+                    )
+                };
                 if let Some(t) = &created.ticket {
                     out.push_str(&text::card(&card::ticket(t, Utc::now())));
                 }
@@ -254,10 +261,12 @@ impl Console {
         println!("Type /help for the commands, /quit to leave.");
         let (tx, mut rx) = tokio::sync::mpsc::channel::<String>(1);
         let (ack_tx, ack_rx) = std::sync::mpsc::channel::<()>();
+        // History holds what was typed (contacts included): it lives beside the store, which is
+        // the user's own data, and is readable by its owner only.
+        let history = self.core.settings().store.path.with_extension("history");
         // rustyline blocks: it lives on its own thread and hands lines over one at a time.
         let editor = std::thread::spawn(move || -> Result<(), String> {
             let mut rl = rustyline::DefaultEditor::new().map_err(|e| e.to_string())?;
-            let history = std::env::temp_dir().join("orange-ticket-bot-history.txt");
             let _ = rl.load_history(&history);
             while let Ok(line) = rl.readline("ticket> ") {
                 let _ = rl.add_history_entry(line.as_str());
@@ -265,7 +274,9 @@ impl Console {
                     break;
                 }
             }
-            let _ = rl.save_history(&history);
+            if rl.save_history(&history).is_ok() {
+                owner_only(&history);
+            }
             Ok(())
         });
         let mut summary = Summary::default();
@@ -291,3 +302,14 @@ impl Console {
         Ok(summary)
     }
 }
+
+#[cfg(unix)]
+fn owner_only(path: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Err(e) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)) {
+        tracing::warn!(error = %e, "could not restrict the console history file");
+    }
+}
+
+#[cfg(not(unix))]
+fn owner_only(_path: &std::path::Path) {}

@@ -26,6 +26,8 @@ pub struct Created {
     pub id: TicketId,
     /// The ticket as Orange shows it right after creation, when it could be read back.
     pub ticket: Option<Ticket>,
+    /// Whether the actor's conversation is now linked to it (asked for, and the store agreed).
+    pub linked: bool,
 }
 
 /// Search filters as typed by a user; each is optional.
@@ -144,7 +146,7 @@ impl Core {
         };
         let id = self
             .orange
-            .create_ticket(&new, self.orange.interactive())
+            .create_ticket(&new, self.orange.for_create())
             .await?;
         tracing::info!(ticket.id = %id, "ticket created");
         // Reading it back is a courtesy; the ticket exists either way.
@@ -155,13 +157,29 @@ impl Core {
                 None
             }
         };
-        if link_here {
-            self.store.link(&actor.conversation, &id).await?;
-            if let Some(t) = &ticket {
-                self.store.put_snapshot(t).await?;
+        // The ticket exists at Orange now: whatever happens to the link, the user must get its
+        // id, or they would open it again.
+        let linked = if link_here {
+            let stored = match &ticket {
+                Some(t) => self.link_conversation(&actor.conversation, t).await,
+                None => self
+                    .store
+                    .link(&actor.conversation, &id)
+                    .await
+                    .map(|_| ())
+                    .map_err(CoreError::from),
+            };
+            match stored {
+                Ok(()) => true,
+                Err(e) => {
+                    tracing::error!(ticket.id = %id, error = %e, "new ticket not linked");
+                    false
+                }
             }
-        }
-        Ok(Created { id, ticket })
+        } else {
+            false
+        };
+        Ok(Created { id, ticket, linked })
     }
 
     /// Links `conversation` (a new thread, typically) to a ticket, storing its current snapshot.
@@ -203,7 +221,18 @@ impl Core {
         let target = self.target(actor, id);
         let result = async {
             let id = target?;
-            let text = input::text("comment", text, self.settings.core.comment_max_chars)?;
+            // The limit applies to what Orange receives, attribution included.
+            let attribution = format!(
+                "[{} via {}] ",
+                actor.display_name,
+                actor.conversation.transport.as_str()
+            );
+            let room = self
+                .settings
+                .core
+                .comment_max_chars
+                .saturating_sub(attribution.chars().count());
+            let text = input::text("comment", text, room)?;
             // The API wants the ticket's service number with the comment.
             let service = match self.store.snapshot(&id)?.and_then(|t| t.service) {
                 Some(s) => s,
@@ -221,11 +250,7 @@ impl Core {
             let comment = NewComment {
                 service,
                 date: Utc::now(),
-                text: format!(
-                    "[{} via {}] {text}",
-                    actor.display_name,
-                    actor.conversation.transport.as_str()
-                ),
+                text: format!("{attribution}{text}"),
             };
             self.orange
                 .add_comment(&id, &comment, self.orange.interactive())

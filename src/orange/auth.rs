@@ -31,12 +31,19 @@ impl std::fmt::Debug for Token {
     }
 }
 
+/// Token lifetimes accepted from the endpoint, in seconds; 0 means "not said".
+const DEFAULT_LIFETIME_SECS: u64 = 3600;
+const MIN_LIFETIME_SECS: u64 = 30;
+const MAX_LIFETIME_SECS: u64 = 86_400;
+
 #[derive(Debug)]
 pub struct TokenCache {
     http: reqwest::Client,
     token_url: Url,
     credentials: OrangeCredentials,
     margin: Duration,
+    /// Longest wait for one token request (the deadline may cut it shorter).
+    request_timeout: Duration,
     current: RwLock<Option<Token>>,
     /// Held while fetching: the one refresh everybody waits for.
     refresh: tokio::sync::Mutex<u64>,
@@ -48,12 +55,14 @@ impl TokenCache {
         token_url: Url,
         credentials: OrangeCredentials,
         margin: Duration,
+        request_timeout: Duration,
     ) -> Arc<Self> {
         Arc::new(TokenCache {
             http,
             token_url,
             credentials,
             margin,
+            request_timeout,
             current: RwLock::new(None),
             refresh: tokio::sync::Mutex::new(0),
         })
@@ -72,7 +81,16 @@ impl TokenCache {
         if let Some(t) = self.cached() {
             return Ok(t);
         }
-        let mut generation = self.refresh.lock().await;
+        // Wait for a refresh under way, but no longer than this caller may: an interactive call
+        // must not hang on a slow refresh started by background work.
+        let timed_out = || OrangeError::Timeout {
+            op: Operation::Token,
+            waited: deadline.budget(),
+        };
+        let wait = deadline.remaining().ok_or_else(timed_out)?;
+        let mut generation = tokio::time::timeout(wait, self.refresh.lock())
+            .await
+            .map_err(|_| timed_out())?;
         // Someone else may have refreshed while we waited for the lock.
         if let Some(t) = self.cached() {
             return Ok(t);
@@ -114,9 +132,10 @@ impl TokenCache {
                 )
                 .header(reqwest::header::ACCEPT, "application/json")
                 .form(&[("grant_type", "client_credentials")])
-                .timeout(remaining)
+                .timeout(remaining.min(self.request_timeout))
                 .send()
                 .await;
+            let timed_out = matches!(&sent, Err(e) if e.is_timeout());
             let retry_in = match sent {
                 Ok(resp) if resp.status().is_success() => {
                     let body = resp.text().await.map_err(|e| OrangeError::Unavailable {
@@ -131,7 +150,12 @@ impl TokenCache {
                             reason: e.reason,
                             request_id: Default::default(),
                         })?;
-                    let lifetime = Duration::from_secs(parsed.expires_in);
+                    // A lifetime outside reason (0, or centuries) would mean a token request per
+                    // call or an overflow; Orange's tokens last an hour.
+                    let lifetime = Duration::from_secs(match parsed.expires_in {
+                        0 => DEFAULT_LIFETIME_SECS,
+                        n => n.clamp(MIN_LIFETIME_SECS, MAX_LIFETIME_SECS),
+                    });
                     // Refresh a margin before expiry, but never use a token for less than half
                     // its life: a short-lived token must not cause a refresh on every call.
                     let usable = lifetime.saturating_sub(self.margin).max(lifetime / 2);
@@ -148,10 +172,16 @@ impl TokenCache {
                 }
                 Ok(resp) => {
                     let status = resp.status().as_u16();
+                    let wait = super::retry_after(resp.headers());
+                    let body = resp.text().await.unwrap_or_default();
+                    let throttled = status == 429
+                        || (status == 403 && super::client::problem_of(&body).code == Some(53));
                     match status {
+                        // The token endpoint is rate-limited (~50/min), sometimes answering 403
+                        // code 53: wait as told, then retry.
+                        _ if throttled => wait,
                         400 | 401 | 403 => return Err(OrangeError::CredentialsRejected { status }),
-                        // The token endpoint is rate-limited (~50/min): wait as told, then retry.
-                        429 | 500..=599 => super::retry_after(resp.headers()),
+                        500..=599 => wait,
                         _ => {
                             return Err(OrangeError::Unexpected {
                                 op,
@@ -170,6 +200,12 @@ impl TokenCache {
             let Some(delay) =
                 super::backoff(attempt, retry_in, deadline, &super::RetryPolicy::TOKEN)
             else {
+                if timed_out {
+                    return Err(OrangeError::Timeout {
+                        op,
+                        waited: deadline.budget(),
+                    });
+                }
                 return Err(OrangeError::Unavailable {
                     op,
                     detail: format!("token endpoint failing after {attempt} attempts"),

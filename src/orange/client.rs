@@ -19,7 +19,7 @@ use super::convert::{
     parse_ticket_body,
 };
 use super::error::{ApiProblem, OrangeError, RequestId};
-use super::retry::{RetryPolicy, backoff, retry_after};
+use super::retry::{MIN_ATTEMPT, RetryPolicy, backoff, retry_after};
 use super::wire::{AddCommentRequest, ApiStatusDto, CreateTicketRequest, ErrorEnvelope};
 use super::{Deadline, Operation, RejectedTicket, quirks};
 use crate::config::{OrangeCredentials, OrangeSettings};
@@ -31,6 +31,12 @@ use crate::domain::{
 /// Documented search response headers (the underscore is Orange's spelling).
 const PAGE_COUNT_HEADER: &str = "x_page_count";
 const TOTAL_COUNT_HEADER: &str = "x-total-count";
+
+/// How long after an ambiguous create failure a search must keep finding nothing before the
+/// create is believed not to have landed (Orange may still be committing it).
+pub const SETTLE: Duration = Duration::from_secs(1);
+/// Pause between those searches.
+const SETTLE_POLL: Duration = Duration::from_millis(300);
 
 /// One page of search results.
 #[derive(Debug, Clone, PartialEq)]
@@ -107,6 +113,7 @@ impl OrangeClient {
             settings.token_url.clone(),
             credentials,
             settings.token_refresh_margin(),
+            settings.request_timeout(),
         );
         // Header names were validated when the settings were loaded.
         let header = |name: &str| {
@@ -130,6 +137,13 @@ impl OrangeClient {
     pub fn interactive(&self) -> Deadline {
         Deadline::after(Duration::from_millis(
             self.inner.settings.retry.interactive_deadline_ms,
+        ))
+    }
+
+    /// The deadline for opening a ticket: long enough to resolve an ambiguous failure.
+    pub fn for_create(&self) -> Deadline {
+        Deadline::after(Duration::from_millis(
+            self.inner.settings.retry.create_deadline_ms,
         ))
     }
 
@@ -222,11 +236,14 @@ impl OrangeClient {
     ///
     /// A create is never replayed blindly: if the request may have reached Orange (a timeout, a
     /// reset connection or a 5xx after sending), sending it again could open a duplicate ticket.
-    /// Instead, when the ticket carries an `externalId` (the core always sets a unique one), the
-    /// client searches the service's tickets created since just before the attempt for that
-    /// `externalId`: found means the create landed and its id is returned; not found means it did
-    /// not, and it is sent again (deadline permitting). Without an `externalId` the outcome is
-    /// reported as [`OrangeError::Uncertain`].
+    /// Instead the client looks for the ticket: same `externalId` (the core makes it unique),
+    /// description and technical number, on that service, created since just before the attempt.
+    /// Found means the create landed and its id is returned. Because Orange may still be
+    /// committing a ticket when its gateway gives up, "not found" is only believed after
+    /// searching for [`SETTLE`] since the failure; only then is the create sent again. If the
+    /// deadline ends first, or the search fails, the outcome is [`OrangeError::Uncertain`] and
+    /// nothing is resent. Failures that certainly never reached Orange (connection refused, 429,
+    /// a refused token) are retried like any call.
     pub async fn create_ticket(
         &self,
         ticket: &NewTicket,
@@ -255,57 +272,74 @@ impl OrangeClient {
                         .map_err(|e| malformed(op, e, &reply.request_id));
                 }
                 Err(f) if !f.maybe_processed => return Err(f.error),
-                Err(f) => f,
+                Err(f) => f.error,
             };
-            let Some(external_id) = ticket.external_id.as_deref() else {
-                return Err(OrangeError::Uncertain {
-                    op,
-                    detail: failure.error.to_string(),
-                });
+            let uncertain = |detail: String| OrangeError::Uncertain {
+                op,
+                detail: format!("{failure}; {detail}"),
             };
-            tracing::warn!(error = %failure.error, "create outcome unknown; reconciling by externalId");
+            if ticket.external_id.is_none() {
+                return Err(uncertain("no externalId to look it up by".into()));
+            }
+            tracing::warn!(error = %failure, "create outcome unknown; looking for the ticket");
+            let failed_at = tokio::time::Instant::now();
             let query = SearchQuery {
                 service: Some(ticket.service.clone()),
                 created_from: Some(started),
                 ..SearchQuery::default()
             };
-            match self.find_external_id(&query, external_id, deadline).await {
-                Ok(Some(id)) => {
-                    tracing::info!(ticket.id = %id, "create had landed; found by externalId");
-                    return Ok(id);
-                }
-                Ok(None) if attempt < self.inner.policy.max_attempts => {
-                    let Some(delay) = backoff(attempt, None, deadline, &self.inner.policy) else {
-                        return Err(failure.error);
-                    };
-                    tracing::info!(?delay, "create had not landed; sending it again");
-                    tokio::time::sleep(delay).await;
-                }
-                Ok(None) => return Err(failure.error),
-                Err(search_error) => {
-                    return Err(OrangeError::Uncertain {
-                        op,
-                        detail: format!("{}; reconciliation failed: {search_error}", failure.error),
-                    });
+            loop {
+                match self.find_created(&query, ticket, deadline).await {
+                    Ok(Some(id)) => {
+                        tracing::info!(ticket.id = %id, "the create had landed; found it");
+                        return Ok(id);
+                    }
+                    Ok(None) if failed_at.elapsed() >= SETTLE => break,
+                    Ok(None) => {
+                        let pause = SETTLE_POLL.min(SETTLE.saturating_sub(failed_at.elapsed()));
+                        match deadline.remaining() {
+                            Some(left) if pause + MIN_ATTEMPT < left => {
+                                tokio::time::sleep(pause).await;
+                            }
+                            _ => {
+                                return Err(uncertain(
+                                    "not found yet when the deadline ran out".into(),
+                                ));
+                            }
+                        }
+                    }
+                    Err(search_error) => {
+                        return Err(uncertain(format!("looking for it failed: {search_error}")));
+                    }
                 }
             }
+            if attempt >= self.inner.policy.max_attempts {
+                return Err(failure);
+            }
+            let Some(delay) = backoff(attempt, None, deadline, &self.inner.policy) else {
+                return Err(failure);
+            };
+            tracing::info!(?delay, "the create had not landed; sending it again");
+            tokio::time::sleep(delay).await;
         }
     }
 
-    async fn find_external_id(
+    /// The ticket `new` opened, if a search shows it.
+    async fn find_created(
         &self,
         query: &SearchQuery,
-        external_id: &str,
+        new: &NewTicket,
         deadline: Deadline,
     ) -> Result<Option<TicketId>, OrangeError> {
         let mut page = 1;
         loop {
             let result = self.search(query, page, deadline).await?;
-            if let Some(t) = result
-                .tickets
-                .iter()
-                .find(|t| t.external_id.as_deref() == Some(external_id))
-            {
+            let found = result.tickets.iter().find(|t| {
+                t.external_id == new.external_id
+                    && t.description.as_deref() == Some(new.description.as_str())
+                    && t.technical.as_ref() == Some(&new.technical)
+            });
+            if let Some(t) = found {
                 return Ok(Some(t.id.clone()));
             }
             if !has_more(&result, self.inner.settings.search.page_size) {
@@ -458,14 +492,14 @@ impl OrangeClient {
                     error,
                     maybe_processed,
                 };
-                let Some(remaining) = deadline.remaining() else {
-                    return Err(fail(
+                let timed_out = || {
+                    fail(
                         OrangeError::Timeout {
                             op,
                             waited: deadline.budget(),
                         },
                         false,
-                    ));
+                    )
                 };
                 let token = self
                     .inner
@@ -473,6 +507,13 @@ impl OrangeClient {
                     .get(deadline)
                     .await
                     .map_err(|e| fail(e, false))?;
+                // Measured after the token: fetching it may have used part of the budget.
+                let remaining = deadline.remaining().ok_or_else(timed_out)?;
+                let mut timeout = remaining.min(self.inner.settings.request_timeout());
+                if replay == Replay::OnlyIfUnsent {
+                    // Keep half the budget for finding out what happened if this one times out.
+                    timeout = timeout.min(remaining / 2);
+                }
                 let mut request = self
                     .inner
                     .http
@@ -480,7 +521,7 @@ impl OrangeClient {
                     .query(query)
                     .header(ACCEPT, "application/json")
                     .header(AUTHORIZATION, bearer(&token.secret))
-                    .timeout(remaining.min(self.inner.settings.request_timeout()));
+                    .timeout(timeout);
                 if let Some((name, value)) = &self.inner.application_id {
                     if let Ok(v) = HeaderValue::from_str(value.expose_secret()) {
                         request = request.header(name.clone(), v);
@@ -657,7 +698,7 @@ fn classify(status: StatusCode, problem: &ApiProblem) -> Class {
     }
 }
 
-fn problem_of(body: &str) -> ApiProblem {
+pub(super) fn problem_of(body: &str) -> ApiProblem {
     from_str::<ErrorEnvelope>(body)
         .map(|e| ApiProblem::from(e.into_body()))
         .unwrap_or_default()

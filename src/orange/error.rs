@@ -140,11 +140,11 @@ impl OrangeError {
     pub fn user_message(&self) -> String {
         let sentence = match self {
             OrangeError::NotFound { .. } => "Orange has no such ticket for this account.".into(),
-            OrangeError::Rejected { problem, .. } => match &problem.message {
-                // Orange's validation message is meant for the caller ("Unknown service number").
-                Some(m) if m.len() <= 200 => format!("Orange refused the request: {m}."),
-                _ => "Orange refused the request.".into(),
-            },
+            // Orange's own wording stays in the logs: it is upstream text, not ours to show.
+            OrangeError::Rejected { status: 422, .. } => {
+                "Orange refused the request under its business rules.".into()
+            }
+            OrangeError::Rejected { .. } => "Orange found the request invalid.".into(),
             OrangeError::CredentialsRejected { .. } | OrangeError::Unauthorized { .. } => {
                 "The bot's Orange credentials were refused; an administrator must check them."
                     .into()

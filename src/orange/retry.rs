@@ -60,6 +60,9 @@ impl RetryPolicy {
     }
 }
 
+/// The least time worth giving an attempt: retrying with less left is only another failure.
+pub const MIN_ATTEMPT: Duration = Duration::from_millis(100);
+
 /// The delay before attempt `attempt + 1`, or `None` when no further attempt fits: attempts are
 /// exhausted, or the wait would end past the deadline.
 ///
@@ -83,7 +86,7 @@ pub fn backoff(
     let delay = (half + jitter).max(retry_after.unwrap_or_default());
     let remaining = deadline.remaining()?;
     // Leave room for the next attempt itself to get an answer.
-    (delay < remaining).then_some(delay)
+    (delay + MIN_ATTEMPT < remaining).then_some(delay)
 }
 
 /// `Retry-After` in seconds (the HTTP-date form is not used by Orange's gateway).
@@ -95,8 +98,9 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         .trim()
         .parse::<f64>()
         .ok()
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(Duration::from_secs_f64)
+        // `try_`: a value like 1e20 must not panic; anything past a day is not a real hint.
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .map(|d| d.min(Duration::from_secs(86_400)))
 }
 
 #[cfg(test)]

@@ -80,6 +80,8 @@ pub struct Store {
     profiles: sled::Tree,
     /// big-endian sequence -> Notification
     outbox: sled::Tree,
+    /// outbox records that could not be read, kept for inspection
+    unreadable: sled::Tree,
     /// big-endian sequence -> AuditEntry
     audit: sled::Tree,
 }
@@ -120,6 +122,7 @@ impl Store {
             subscriptions: tree("subscriptions")?,
             profiles: tree("profiles")?,
             outbox: tree("outbox")?,
+            unreadable: tree("outbox_unreadable")?,
             audit: tree("audit")?,
             db,
         })
@@ -278,20 +281,30 @@ impl Store {
     }
 
     /// Notifications not yet delivered, oldest first.
+    ///
+    /// A record that cannot be read is moved to the `outbox_unreadable` tree and logged, so one
+    /// bad record cannot block every delivery after it; it stays there for inspection.
     pub fn pending(&self) -> Result<Vec<(u64, Notification)>, StoreError> {
-        self.outbox
-            .iter()
-            .map(|kv| {
-                let (k, v) = kv?;
-                let seq = <[u8; 8]>::try_from(k.as_ref())
-                    .map(u64::from_be_bytes)
-                    .map_err(|_| StoreError::Corrupt {
-                        key: format!("outbox {k:?}"),
-                        reason: "not a sequence number".into(),
-                    })?;
-                Ok((seq, decode(&v, "outbox")?))
-            })
-            .collect()
+        let mut out = Vec::new();
+        for kv in self.outbox.iter() {
+            let (k, v) = kv?;
+            let read = <[u8; 8]>::try_from(k.as_ref())
+                .map(u64::from_be_bytes)
+                .map_err(|_| StoreError::Corrupt {
+                    key: format!("outbox {k:?}"),
+                    reason: "not a sequence number".into(),
+                })
+                .and_then(|seq| Ok((seq, decode(&v, "outbox")?)));
+            match read {
+                Ok(item) => out.push(item),
+                Err(e) => {
+                    tracing::error!(error = %e, "unreadable outbox record set aside");
+                    self.unreadable.insert(&k, v)?;
+                    self.outbox.remove(&k)?;
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Marks a notification delivered. Durable when it returns.
@@ -465,6 +478,31 @@ mod tests {
             err.contains("written by a newer version (schema 2"),
             "{err}"
         );
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_outbox_record_is_set_aside_not_blocking() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("opens");
+        store
+            .outbox
+            .insert(1u64.to_be_bytes(), b"{not json".as_slice())
+            .expect("write");
+        let good = Notification {
+            key: "k".into(),
+            conversation: Conversation::console("s"),
+            ticket: TicketId::parse("1").expect("id"),
+            changes: vec![],
+            created: chrono::Utc::now(),
+        };
+        store
+            .outbox
+            .insert(2u64.to_be_bytes(), encode(&good).expect("encode"))
+            .expect("write");
+        let pending = store.pending().expect("pending");
+        assert_eq!(pending, vec![(2, good)]);
+        assert_eq!(store.unreadable.len(), 1);
+        assert_eq!(store.pending().expect("pending").len(), 1);
     }
 
     #[tokio::test]
