@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::Utc;
 use orange_ticket_bot::domain::{
-    AuditEntry, Contact, Conversation, Notification, Permission, Status, StatusChange,
-    Subscription, TeamId, TeamSettings, Ticket, TicketId, Transport,
+    AuditEntry, Contact, Conversation, Notification, Permission, Status, Subscription, TeamId,
+    TeamSettings, Ticket, TicketId, Transport,
 };
 use orange_ticket_bot::store::Store;
 use proptest::prelude::*;
@@ -16,7 +16,7 @@ fn tid(n: u8) -> TicketId {
 }
 
 fn conv(n: u8) -> Conversation {
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         Conversation::discord(900 + u64::from(n))
     } else {
         Conversation::console(&format!("session-{n}"))
@@ -25,21 +25,10 @@ fn conv(n: u8) -> Conversation {
 
 fn ticket(id: TicketId, status: Status) -> Ticket {
     Ticket {
-        id,
-        status,
         description: Some("Link down".into()),
         created: Some(Utc::now()),
-        service: None,
-        technical: None,
-        resolution_date: None,
-        status_change: StatusChange::default(),
-        external_id: None,
-        parties: vec![],
         notes: Some(vec![]),
-        priority: None,
-        escalation_level: None,
-        attachment: None,
-        extra: BTreeMap::new(),
+        ..Ticket::new(id, status)
     }
 }
 

@@ -48,10 +48,10 @@ pub fn diff(old: &Ticket, new: &Ticket) -> Vec<Change> {
             changes.push(Change::NotesAdded(added));
         }
     }
-    if let Some(date) = new.resolution_date {
-        if old.resolution_date != Some(date) {
-            changes.push(Change::ResolutionSet(date));
-        }
+    if let Some(date) = new.resolution_date
+        && old.resolution_date != Some(date)
+    {
+        changes.push(Change::ResolutionSet(date));
     }
     if old.description != new.description {
         changes.push(Change::DescriptionChanged {
@@ -84,7 +84,6 @@ fn added_notes(before: &[Note], after: &[Note]) -> Vec<Note> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
 
     use chrono::TimeZone;
 
@@ -107,21 +106,10 @@ mod tests {
 
     fn ticket(status: Status, notes: Option<Vec<Note>>) -> Ticket {
         Ticket {
-            id: TicketId::parse("1").expect("valid id"),
-            status,
             description: Some("link down".into()),
             created: Some(at(1)),
-            service: None,
-            technical: None,
-            resolution_date: None,
-            status_change: StatusChange::default(),
-            external_id: None,
-            parties: vec![],
             notes,
-            priority: None,
-            escalation_level: None,
-            attachment: None,
-            extra: BTreeMap::new(),
+            ..Ticket::new(TicketId::parse("1").expect("valid id"), status)
         }
     }
 

@@ -118,6 +118,28 @@ pub struct Ticket {
 }
 
 impl Ticket {
+    /// A ticket with only an id and a status, every other field empty; fill the rest with struct
+    /// update syntax (`Ticket { description: ..., ..Ticket::new(id, status) }`).
+    pub fn new(id: TicketId, status: Status) -> Self {
+        Ticket {
+            id,
+            status,
+            description: None,
+            created: None,
+            service: None,
+            technical: None,
+            resolution_date: None,
+            status_change: StatusChange::default(),
+            external_id: None,
+            parties: Vec::new(),
+            notes: None,
+            priority: None,
+            escalation_level: None,
+            attachment: None,
+            extra: BTreeMap::new(),
+        }
+    }
+
     /// The name on the depositor party, which is what search's `reportedBy` matches.
     pub fn reported_by(&self) -> Option<&str> {
         self.parties

@@ -522,10 +522,10 @@ impl OrangeClient {
                     .header(ACCEPT, "application/json")
                     .header(AUTHORIZATION, bearer(&token.secret))
                     .timeout(timeout);
-                if let Some((name, value)) = &self.inner.application_id {
-                    if let Ok(v) = HeaderValue::from_str(value.expose_secret()) {
-                        request = request.header(name.clone(), v);
-                    }
+                if let Some((name, value)) = &self.inner.application_id
+                    && let Ok(v) = HeaderValue::from_str(value.expose_secret())
+                {
+                    request = request.header(name.clone(), v);
                 }
                 if let Some(b) = body {
                     request = request.json(b);

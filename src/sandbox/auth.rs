@@ -49,7 +49,7 @@ impl Tokens {
         let secs = ttl.as_secs();
         // Why: the real gateway sends `expires_in` as a number or as a numeric string; clients
         // must read both, so the sandbox alternates.
-        let expires_in = if self.count % 2 == 0 {
+        let expires_in = if self.count.is_multiple_of(2) {
             serde_json::json!(secs)
         } else {
             serde_json::json!(secs.to_string())
