@@ -4,9 +4,6 @@ use std::io::IsTerminal;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
-
-use tokio::task::JoinHandle;
 
 use crate::cli::Mode;
 use crate::config::{ConfigError, OrangeCredentials, Settings};
@@ -32,15 +29,8 @@ pub enum AppError {
     Startup(String),
     #[error("{failed} of {lines} console line(s) failed")]
     ScriptFailed { failed: usize, lines: usize },
-    /// Boxed: serenity's error is large.
-    #[error("Discord: {0}")]
-    Discord(Box<serenity::Error>),
-}
-
-impl From<serenity::Error> for AppError {
-    fn from(e: serenity::Error) -> Self {
-        AppError::Discord(Box::new(e))
-    }
+    #[error(transparent)]
+    Discord(#[from] discord::StopError),
 }
 
 impl AppError {
@@ -133,72 +123,50 @@ pub async fn run(mode: Mode, settings: Settings) -> Result<(), AppError> {
     }
 }
 
-/// The Discord bot, running in a task this value owns, and the embedded sandbox if it uses one.
+/// The Discord bot and the embedded sandbox it uses, if any; [`Running::shutdown`] stops both.
 #[derive(Debug)]
-pub struct RunningBot {
-    shard_manager: Arc<serenity::gateway::ShardManager>,
-    client: Option<JoinHandle<Result<(), serenity::Error>>>,
+pub struct Running {
+    bot: discord::RunningBot,
     sandbox: Option<RunningSandbox>,
 }
 
-/// Builds the core and starts the Discord client (the same path for `run` and the e2e tests);
-/// returns once the client task is spawned.
-pub async fn start_discord(settings: Settings) -> Result<RunningBot, AppError> {
+/// Builds the core, warms the service cache (autocomplete answers from it) and starts the
+/// Discord client (the same path for `run` and the e2e tests); returns once the client runs.
+pub async fn start_discord(settings: Settings) -> Result<Running, AppError> {
     let token = settings.require_discord_token()?.clone();
     let (core, sandbox) = build_core(&settings).await?;
+    match core.services().await {
+        Ok(list) => tracing::info!(services = list.len(), "service list loaded"),
+        Err(e) => tracing::warn!(
+            error = %e,
+            "service list not loaded; autocomplete offers services once a command has read them"
+        ),
+    }
     let data = discord::Data {
         core,
         settings: Arc::new(settings),
     };
-    let mut client = match discord::client(&token, data).await {
-        Ok(client) => client,
+    match discord::start(&token, data).await {
+        Ok(bot) => Ok(Running { bot, sandbox }),
         Err(e) => {
             if let Some(s) = sandbox {
                 s.shutdown().await;
             }
-            return Err(e.into());
-        }
-    };
-    let shard_manager = Arc::clone(&client.shard_manager);
-    let task = tokio::spawn(async move { client.start().await });
-    Ok(RunningBot {
-        shard_manager,
-        client: Some(task),
-        sandbox,
-    })
-}
-
-impl RunningBot {
-    /// Waits until the client stops by itself (e.g. the token was refused).
-    pub async fn stopped(&mut self) -> Result<(), AppError> {
-        let Some(task) = self.client.as_mut() else {
-            return Ok(());
-        };
-        let result = task.await;
-        self.client = None;
-        match result {
-            Ok(result) => Ok(result?),
-            Err(e) => Err(AppError::Startup(format!("Discord client task: {e}"))),
+            Err(AppError::Startup(format!("Discord client: {e}")))
         }
     }
+}
 
-    /// Disconnects every shard, waits for the client task to end, then stops the sandbox.
-    pub async fn shutdown(mut self) {
-        self.shard_manager.shutdown_all().await;
-        if let Some(mut task) = self.client.take() {
-            match tokio::time::timeout(Duration::from_secs(5), &mut task).await {
-                Ok(Ok(Ok(()))) => {}
-                Ok(Ok(Err(e))) => {
-                    tracing::warn!(error = %e, "Discord client stopped with an error")
-                }
-                Ok(Err(e)) => tracing::warn!(error = %e, "Discord client task failed"),
-                Err(_) => {
-                    tracing::warn!("Discord client did not stop within 5 s; aborting it");
-                    task.abort();
-                }
-            }
-        }
-        if let Some(sandbox) = self.sandbox.take() {
+impl Running {
+    /// Waits until the client stops by itself (e.g. the token was refused).
+    pub async fn stopped(&mut self) -> Result<(), AppError> {
+        Ok(self.bot.stopped().await?)
+    }
+
+    /// Disconnects from Discord, then stops the sandbox.
+    pub async fn shutdown(self) {
+        self.bot.shutdown().await;
+        if let Some(sandbox) = self.sandbox {
             sandbox.shutdown().await;
         }
     }

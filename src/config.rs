@@ -138,6 +138,13 @@ pub struct DiscordSettings {
     /// Register commands in this guild only; `None` registers them globally.
     #[serde(default)]
     pub guild_id: Option<u64>,
+    /// Guilds whose members may use the bot; empty: every guild the bot is in.
+    #[serde(default)]
+    pub allowed_guilds: Vec<u64>,
+    /// Where ticket threads are opened (a text or forum channel); `None`: the channel the
+    /// command was run in.
+    #[serde(default)]
+    pub tickets_channel: Option<u64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -158,7 +158,7 @@ fn a_piped_console_script_runs_the_whole_product_on_embedded_defaults() {
         .lines()
         .find_map(|l| {
             l.strip_prefix("Ticket ")?
-                .strip_suffix(" opened and linked to this session.")
+                .strip_suffix(" opened in this session.")
         })
         .expect("a ticket was opened")
         .to_owned();
@@ -181,7 +181,7 @@ fn a_piped_console_script_runs_the_whole_product_on_embedded_defaults() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("This session is now linked to ticket 1234567890."),
+        stdout.contains("Ticket 1234567890 is now linked to this session."),
         "{stdout}"
     );
     assert!(

@@ -12,10 +12,9 @@ use std::io::IsTerminal;
 use chrono::Utc;
 use tokio::io::AsyncBufReadExt;
 
-use crate::core::Core;
-use crate::core::{CoreError, CreateInput, SearchInput};
+use crate::core::{Core, Here};
 use crate::domain::{Actor, Conversation, TeamId};
-use crate::render::{card, text};
+use crate::render::{self, text};
 use parse::Line;
 
 /// A console session: the core plus who is typing and where.
@@ -57,164 +56,21 @@ impl Console {
             Line::Empty => Ok(Some(String::new())),
             Line::Help => Ok(Some(parse::help())),
             Line::Quit => Ok(None),
-            Line::Ticket { sub, options } => {
-                self.ticket(sub, options).await.map(Some).map_err(|e| {
-                    tracing::debug!(error = %e, "console command failed");
-                    e.user_message()
-                })
-            }
+            Line::Ticket { sub, options } => self.ticket(sub, options).await.map(Some),
         }
     }
 
-    async fn ticket(
-        &self,
-        sub: &str,
-        mut o: BTreeMap<String, String>,
-    ) -> Result<String, CoreError> {
-        let core = &self.core;
-        let actor = &self.actor;
-        let show_profile = o.is_empty();
-        let mut take = |k: &str| o.remove(k);
-        let out = match sub {
-            "services" => text::card(&card::services(&core.services().await?)),
-            "create" => {
-                let created = core
-                    .create_ticket(
-                        actor,
-                        CreateInput {
-                            service: take("service").unwrap_or_default(),
-                            technical: take("technical").unwrap_or_default(),
-                            description: take("description").unwrap_or_default(),
-                            external_ref: take("reference"),
-                        },
-                        true,
-                    )
-                    .await?;
-                let mut out = if created.linked {
-                    format!("Ticket {} opened and linked to this session.\n", created.id)
-                } else {
-                    format!(
-                        "Ticket {} opened, but this session could not be linked to it: use /ticket link id:{}.\n",
-                        created.id, created.id
-                    )
-                };
-                if let Some(t) = &created.ticket {
-                    out.push_str(&text::card(&card::ticket(t, Utc::now())));
-                }
-                out
-            }
-            "comment" => {
-                let id = core
-                    .comment(
-                        actor,
-                        take("id").as_deref(),
-                        &take("text").unwrap_or_default(),
-                    )
-                    .await?;
-                format!("Comment added to ticket {id}.\n")
-            }
-            "show" => {
-                let t = core.show(actor, take("id").as_deref()).await?;
-                text::card(&card::ticket(&t, Utc::now()))
-            }
-            "search" => {
-                let ascending = match take("order").as_deref() {
-                    None => None,
-                    Some("asc") => Some(true),
-                    Some("desc") => Some(false),
-                    Some(other) => {
-                        return Err(CoreError::Invalid(format!(
-                            "Order `{other}` is neither asc nor desc."
-                        )));
-                    }
-                };
-                let page =
-                    match take("page") {
-                        None => None,
-                        Some(p) => Some(p.trim().parse::<u32>().map_err(|_| {
-                            CoreError::Invalid(format!("Page `{p}` is not a number."))
-                        })?),
-                    };
-                let input = SearchInput {
-                    status: take("status"),
-                    service: take("service"),
-                    reported_by: take("reported_by"),
-                    id: take("id"),
-                    from: take("from"),
-                    to: take("to"),
-                    sort: take("sort"),
-                    ascending,
-                    page,
-                };
-                text::card(&card::search(&core.search(input).await?))
-            }
-            "link" => {
-                let t = core.link(actor, &take("id").unwrap_or_default()).await?;
-                format!(
-                    "This session is now linked to ticket {}.\n{}",
-                    t.id,
-                    text::card(&card::ticket(&t, Utc::now()))
-                )
-            }
-            "unlink" => format!("Unlinked from ticket {}.\n", core.unlink(actor).await?),
-            "status" => text::card(&card::api_status(&core.api_status().await?)),
-            "follow" => {
-                let s = core
-                    .follow(
-                        actor,
-                        &take("services").unwrap_or_default(),
-                        &take("statuses").unwrap_or_default(),
-                    )
-                    .await?;
-                let all = |set: &BTreeSet<String>| {
-                    if set.is_empty() {
-                        "all".to_owned()
-                    } else {
-                        set.iter().cloned().collect::<Vec<_>>().join(", ")
-                    }
-                };
-                let services: BTreeSet<String> =
-                    s.services.iter().map(ToString::to_string).collect();
-                format!(
-                    "This session follows the ticket feed (services: {}; statuses: {}).\n",
-                    all(&services),
-                    all(&s.statuses)
-                )
-            }
-            "unfollow" => {
-                core.unfollow(actor).await?;
-                "This session no longer follows the ticket feed.\n".into()
-            }
-            "profile" if show_profile => match core.profile(actor)? {
-                Some(c) => format!(
-                    "Your contact: {} ({})\n",
-                    c.full_name(),
-                    [c.email.clone(), c.phone.clone()]
-                        .into_iter()
-                        .flatten()
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-                None => {
-                    "No contact set: /ticket profile first_name:… last_name:… email:… phone:…\n"
-                        .into()
-                }
-            },
-            "profile" => {
-                let c = core
-                    .set_profile(
-                        actor,
-                        &take("first_name").unwrap_or_default(),
-                        &take("last_name").unwrap_or_default(),
-                        take("email").as_deref(),
-                        take("phone").as_deref(),
-                    )
-                    .await?;
-                format!("Contact saved: {}.\n", c.full_name())
-            }
-            other => return Err(CoreError::Invalid(format!("Unknown command `{other}`."))),
-        };
-        Ok(out)
+    async fn ticket(&self, sub: &str, options: BTreeMap<String, String>) -> Result<String, String> {
+        let command = parse::command(sub, options, &self.actor.conversation)?;
+        let outcome = self
+            .core
+            .execute(&self.actor, command, &Here)
+            .await
+            .map_err(|e| {
+                tracing::debug!(error = %e, "console command failed");
+                e.user_message()
+            })?;
+        Ok(text::reply(&render::reply(&outcome, Utc::now())))
     }
 
     /// Runs the session on stdin/stdout until end of input or `/quit`.

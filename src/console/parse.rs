@@ -5,6 +5,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::core::{Command, ConfigInput, CreateInput, ProfileInput, SearchInput};
+use crate::domain::Conversation;
+
 /// A sub-command of `/ticket`, and its required and optional options.
 #[derive(Debug)]
 pub struct Spec {
@@ -91,6 +94,12 @@ pub const SPECS: &[Spec] = &[
         optional: &["first_name", "last_name", "email", "phone"],
         help: "show, or set, the contact Orange uses for your tickets",
     },
+    Spec {
+        name: "config",
+        required: &[],
+        optional: &["permission", "roles", "feed", "default_contact"],
+        help: "show or change the team's settings (permission: + roles:, feed:here|off, default_contact:mine|none)",
+    },
 ];
 
 /// A parsed console line.
@@ -103,6 +112,103 @@ pub enum Line {
         sub: &'static str,
         options: BTreeMap<String, String>,
     },
+}
+
+/// The command a `/ticket` line stands for; the error is the message to print.
+pub fn command(
+    sub: &str,
+    mut o: BTreeMap<String, String>,
+    here: &Conversation,
+) -> Result<Command, String> {
+    let show_only = o.is_empty();
+    let mut take = |k: &str| o.remove(k);
+    Ok(match sub {
+        "services" => Command::Services,
+        "create" => Command::Create(CreateInput {
+            service: take("service").unwrap_or_default(),
+            technical: take("technical").unwrap_or_default(),
+            description: take("description").unwrap_or_default(),
+            external_ref: take("reference"),
+        }),
+        "comment" => Command::Comment {
+            id: take("id"),
+            text: take("text").unwrap_or_default(),
+        },
+        "show" => Command::Show { id: take("id") },
+        "search" => {
+            let ascending = match take("order").as_deref() {
+                None => None,
+                Some("asc") => Some(true),
+                Some("desc") => Some(false),
+                Some(other) => return Err(format!("Order `{other}` is neither asc nor desc.")),
+            };
+            let page = match take("page") {
+                None => None,
+                Some(p) => Some(
+                    p.trim()
+                        .parse::<u32>()
+                        .map_err(|_| format!("Page `{p}` is not a number."))?,
+                ),
+            };
+            Command::Search(SearchInput {
+                status: take("status"),
+                service: take("service"),
+                reported_by: take("reported_by"),
+                id: take("id"),
+                from: take("from"),
+                to: take("to"),
+                sort: take("sort"),
+                ascending,
+                page,
+            })
+        }
+        "link" => Command::Link {
+            id: take("id").unwrap_or_default(),
+        },
+        "unlink" => Command::Unlink,
+        "status" => Command::Status,
+        "follow" => Command::Follow {
+            services: take("services").unwrap_or_default(),
+            statuses: take("statuses").unwrap_or_default(),
+        },
+        "unfollow" => Command::Unfollow,
+        "profile" if show_only => Command::Profile(None),
+        "profile" => Command::Profile(Some(ProfileInput {
+            first_name: take("first_name").unwrap_or_default(),
+            last_name: take("last_name").unwrap_or_default(),
+            email: take("email"),
+            phone: take("phone"),
+        })),
+        "config" if show_only => Command::Config(None),
+        "config" => {
+            let change = if let Some(permission) = take("permission") {
+                ConfigInput::Roles {
+                    permission,
+                    roles: take("roles").unwrap_or_default(),
+                }
+            } else if let Some(feed) = take("feed") {
+                match feed.as_str() {
+                    "here" => ConfigInput::Feed(Some(here.clone())),
+                    "off" => ConfigInput::Feed(None),
+                    other => return Err(format!("Feed `{other}` is neither here nor off.")),
+                }
+            } else if let Some(contact) = take("default_contact") {
+                match contact.as_str() {
+                    "mine" => ConfigInput::DefaultContactMine(true),
+                    "none" => ConfigInput::DefaultContactMine(false),
+                    other => {
+                        return Err(format!(
+                            "Default contact `{other}` is neither mine nor none."
+                        ));
+                    }
+                }
+            } else {
+                return Err("`roles:` goes with `permission:`.".into());
+            };
+            Command::Config(Some(change))
+        }
+        other => return Err(format!("unknown command `/ticket {other}`: try /help")),
+    })
 }
 
 /// Parses one line; the error is the message to print.

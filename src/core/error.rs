@@ -16,6 +16,9 @@ pub enum CoreError {
     /// The bot's own storage failed.
     #[error("store: {0}")]
     Store(String),
+    /// The transport could not make the ticket's conversation (e.g. Discord refused a thread).
+    #[error("home: {0}")]
+    Home(String),
 }
 
 impl CoreError {
@@ -26,6 +29,10 @@ impl CoreError {
             CoreError::Orange(e) => e.user_message(),
             CoreError::Store(_) => {
                 "The bot could not save its data; an administrator has been notified in the logs."
+                    .into()
+            }
+            CoreError::Home(_) => {
+                "The bot could not open a conversation for the ticket here; check its permissions."
                     .into()
             }
         }

@@ -1,10 +1,14 @@
 //! Parsing of raw user input into domain values, with the short, specific messages users see.
 //! Shared by every transport so a slash command and a console line are judged alike.
 
+use std::collections::BTreeSet;
+
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
 use super::CoreError;
-use crate::domain::{Contact, ServiceNumber, SortColumn, StatusFilter, TechnicalNumber, TicketId};
+use crate::domain::{
+    Contact, Permission, ServiceNumber, SortColumn, StatusFilter, TechnicalNumber, TicketId,
+};
 
 pub fn ticket_id(raw: &str) -> Result<TicketId, CoreError> {
     TicketId::parse_user(raw).map_err(|e| CoreError::Invalid(capitalize(&e.to_string())))
@@ -117,6 +121,42 @@ pub fn contact(
         email: email.map(str::to_owned),
         phone: phone.map(str::to_owned),
     })
+}
+
+/// A permission name: `create`, `comment`, `link` or `admin`.
+pub fn permission(raw: &str) -> Result<Permission, CoreError> {
+    let wanted = raw.trim().to_ascii_lowercase();
+    Permission::ALL
+        .into_iter()
+        .find(|p| p.as_str() == wanted)
+        .ok_or_else(|| {
+            CoreError::Invalid(format!(
+                "Unknown permission `{}`: use create, comment, link or admin.",
+                raw.trim()
+            ))
+        })
+}
+
+/// A list of roles: Discord role mentions (`<@&id>`), ids or names, separated by commas or
+/// spaces. Empty, `everyone` or `none` is the empty set (back to the default).
+pub fn roles(raw: &str) -> BTreeSet<String> {
+    raw.split([',', ' '])
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .filter(|r| {
+            !matches!(
+                r.to_ascii_lowercase().as_str(),
+                "everyone" | "@everyone" | "none"
+            )
+        })
+        .map(|r| {
+            r.strip_prefix("<@&")
+                .and_then(|r| r.strip_suffix('>'))
+                .unwrap_or(r)
+                .trim_start_matches('@')
+                .to_owned()
+        })
+        .collect()
 }
 
 fn capitalize(s: &str) -> String {

@@ -2,18 +2,25 @@
 //! Each takes an [`Actor`] and raw user input, decides authorization, validates, calls Orange and
 //! the store, audits, and returns domain values; rendering happens elsewhere.
 
+mod command;
 mod error;
+mod home;
 pub mod input;
 mod services;
+mod suggest;
 mod team;
 mod tickets;
 
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 
 use chrono::Utc;
 
+pub use command::{BotStatus, Command, ConfigInput, Outcome, ProfileInput};
 pub use error::CoreError;
+pub use home::{Here, Home, HomeError, Homes};
 pub use services::ServiceCache;
+pub use suggest::{MAX_SUGGESTIONS, Suggestion};
 pub use team::AdminChange;
 pub use tickets::{CreateInput, Created, SearchInput};
 
@@ -35,7 +42,12 @@ pub struct Core {
     store: Store,
     settings: Arc<Settings>,
     services: ServiceCache,
+    /// Tickets shown or found lately, newest first, for autocomplete.
+    recent: Arc<Mutex<VecDeque<TicketId>>>,
 }
+
+/// How many recently seen tickets autocomplete remembers.
+const RECENT: usize = 100;
 
 impl Core {
     pub fn new(orange: OrangeClient, store: Store, settings: Arc<Settings>) -> Self {
@@ -47,7 +59,29 @@ impl Core {
             store,
             settings,
             services,
+            recent: Arc::new(Mutex::new(VecDeque::with_capacity(RECENT))),
         }
+    }
+
+    /// Notes a ticket someone looked at, for autocomplete.
+    fn remember(&self, id: &TicketId) {
+        let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+        recent.retain(|r| r != id);
+        recent.push_front(id.clone());
+        recent.truncate(RECENT);
+    }
+
+    /// Ticket ids to suggest: those linked to conversations, then those seen lately; each once.
+    /// From memory and the store only (autocomplete must not wait on Orange).
+    pub fn known_tickets(&self) -> Result<Vec<TicketId>, CoreError> {
+        let mut out = self.store.tracked_tickets()?;
+        let recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+        for id in recent.iter() {
+            if !out.contains(id) {
+                out.push(id.clone());
+            }
+        }
+        Ok(out)
     }
 
     pub fn settings(&self) -> &Settings {
@@ -99,6 +133,12 @@ impl Core {
         self.audit(actor, action, None, &format!("denied: {reason}"))
             .await;
         Err(CoreError::Denied(reason))
+    }
+
+    /// Audits an interaction the transport refused (e.g. from a guild that is not allowed).
+    pub async fn audit_refusal(&self, actor: &Actor, action: &str, reason: &str) {
+        self.audit(actor, action, None, &format!("refused: {reason}"))
+            .await;
     }
 
     /// Appends to the audit log. An audit failure is logged, not shown: the action itself happened.

@@ -4,9 +4,12 @@ use std::sync::Arc;
 
 use chrono::Utc;
 
-use super::{Core, CoreError, input};
+use serde::{Deserialize, Serialize};
+
+use super::{Core, CoreError, Home, Homes, input};
 use crate::domain::{
-    Actor, Conversation, NewComment, NewTicket, Permission, SearchQuery, Service, Ticket, TicketId,
+    Actor, Conversation, NewComment, NewTicket, Permission, SearchQuery, Service, ServiceNumber,
+    Status, TechnicalNumber, Ticket, TicketId,
 };
 use crate::orange::SearchPage;
 
@@ -26,12 +29,14 @@ pub struct Created {
     pub id: TicketId,
     /// The ticket as Orange shows it right after creation, when it could be read back.
     pub ticket: Option<Ticket>,
-    /// Whether the actor's conversation is now linked to it (asked for, and the store agreed).
-    pub linked: bool,
+    /// The conversation linked to it (the console session, a new Discord thread); `None` when
+    /// the transport or the store failed, which the logs explain.
+    pub home: Option<Home>,
 }
 
-/// Search filters as typed by a user; each is optional.
-#[derive(Debug, Clone, Default)]
+/// Search filters as typed by a user; each is optional. Saved with a result page so its
+/// paging buttons can ask for the next one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SearchInput {
     pub status: Option<String>,
     pub service: Option<String>,
@@ -62,16 +67,16 @@ impl Core {
 
     /// Opens a ticket. The service and technical numbers are checked against the account's
     /// services before Orange is called; the contact is the actor's profile or the team default.
-    /// With `link_here`, the actor's conversation is linked to the new ticket.
+    /// `homes` gives the ticket its conversation (the console session, a new Discord thread).
     #[tracing::instrument(skip_all, fields(user = %actor.user_key))]
     pub async fn create_ticket(
         &self,
         actor: &Actor,
         input: CreateInput,
-        link_here: bool,
+        homes: &impl Homes,
     ) -> Result<Created, CoreError> {
         self.authorize(actor, Permission::Create, "create").await?;
-        let result = self.create_inner(actor, input, link_here).await;
+        let result = self.create_inner(actor, input, homes).await;
         let id = result.as_ref().ok().map(|c| c.id.clone());
         self.audited(actor, "create", id.as_ref(), result).await
     }
@@ -80,7 +85,7 @@ impl Core {
         &self,
         actor: &Actor,
         input: CreateInput,
-        link_here: bool,
+        homes: &impl Homes,
     ) -> Result<Created, CoreError> {
         let service = input::service_number(&input.service)?;
         let technical = input::technical_number(&input.technical)?;
@@ -117,26 +122,7 @@ impl Core {
                 })?,
         };
         let services = self.services().await?;
-        let Some(found) = services.iter().find(|s| s.number == service) else {
-            return Err(CoreError::Invalid(format!(
-                "Unknown service number `{service}`: `/ticket services` lists yours."
-            )));
-        };
-        if !found.has_technical(&technical) {
-            let known: Vec<_> = found
-                .technical_numbers
-                .iter()
-                .map(|t| t.to_string())
-                .collect();
-            return Err(CoreError::Invalid(format!(
-                "Technical number `{technical}` is not under service `{service}` (its technical numbers: {}).",
-                if known.is_empty() {
-                    "none".to_owned()
-                } else {
-                    known.join(", ")
-                }
-            )));
-        }
+        check_numbers(&services, &service, &technical)?;
         let new = NewTicket {
             service,
             technical,
@@ -150,36 +136,73 @@ impl Core {
             .await?;
         tracing::info!(ticket.id = %id, "ticket created");
         // Reading it back is a courtesy; the ticket exists either way.
-        let ticket = match self.orange.get_ticket(&id, self.orange.interactive()).await {
+        let read = match self.orange.get_ticket(&id, self.orange.interactive()).await {
             Ok(t) => Some(t),
             Err(e) => {
                 tracing::warn!(ticket.id = %id, error = %e, "new ticket not readable yet");
                 None
             }
         };
-        // The ticket exists at Orange now: whatever happens to the link, the user must get its
+        // Not readable yet: its home is made from what was sent.
+        let ticket = read.clone().unwrap_or_else(|| Ticket {
+            description: Some(new.description.clone()),
+            service: Some(new.service.clone()),
+            technical: Some(new.technical.clone()),
+            external_id: new.external_id.clone(),
+            created: Some(Utc::now()),
+            ..Ticket::new(id.clone(), Status::Submitted)
+        });
+        // The ticket exists at Orange now: whatever happens to its home, the user must get its
         // id, or they would open it again.
-        let linked = if link_here {
-            let stored = match &ticket {
-                Some(t) => self.link_conversation(&actor.conversation, t).await,
-                None => self
-                    .store
-                    .link(&actor.conversation, &id)
-                    .await
-                    .map(|_| ())
-                    .map_err(CoreError::from),
-            };
-            match stored {
-                Ok(()) => true,
-                Err(e) => {
-                    tracing::error!(ticket.id = %id, error = %e, "new ticket not linked");
-                    false
-                }
+        let home = match self.settle_home(actor, &ticket, homes).await {
+            Ok(home) => Some(home),
+            Err(e) => {
+                tracing::error!(ticket.id = %id, error = %e, "new ticket has no home");
+                None
             }
-        } else {
-            false
         };
-        Ok(Created { id, ticket, linked })
+        let ticket = read;
+        Ok(Created { id, ticket, home })
+    }
+
+    /// Opens the ticket's home with the transport, links it and remembers its header card.
+    async fn settle_home(
+        &self,
+        actor: &Actor,
+        ticket: &Ticket,
+        homes: &impl Homes,
+    ) -> Result<Home, CoreError> {
+        let home = homes
+            .open(actor, ticket)
+            .await
+            .map_err(|e| CoreError::Home(e.0))?;
+        self.link_conversation(&home.conversation, ticket).await?;
+        if let Some(card) = &home.card {
+            self.store.set_card(&home.conversation, card).await?;
+        }
+        Ok(home)
+    }
+
+    /// What can be checked before a user fills in a ticket's form: permission, the numbers'
+    /// syntax, and (from the cache only, without calling Orange) that they are the account's.
+    pub async fn check_create(
+        &self,
+        actor: &Actor,
+        service: &str,
+        technical: &str,
+    ) -> Result<(), CoreError> {
+        self.authorize(actor, Permission::Create, "create").await?;
+        let service = input::service_number(service)?;
+        let technical = input::technical_number(technical)?;
+        match self.services_cached() {
+            Some(list) => check_numbers(&list, &service, &technical),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether `actor` may open tickets here (audited when not).
+    pub async fn may_create(&self, actor: &Actor) -> Result<(), CoreError> {
+        self.authorize(actor, Permission::Create, "create").await
     }
 
     /// Links `conversation` (a new thread, typically) to a ticket, storing its current snapshot.
@@ -266,10 +289,12 @@ impl Core {
     #[tracing::instrument(skip_all)]
     pub async fn show(&self, actor: &Actor, id: Option<&str>) -> Result<Ticket, CoreError> {
         let id = self.target(actor, id)?;
-        Ok(self
+        let ticket = self
             .orange
             .get_ticket(&id, self.orange.interactive())
-            .await?)
+            .await?;
+        self.remember(&ticket.id);
+        Ok(ticket)
     }
 
     /// One page of a search with the documented filters.
@@ -314,15 +339,25 @@ impl Core {
         if page == 0 {
             return Err(CoreError::Invalid("Pages start at 1.".into()));
         }
-        Ok(self
+        let found = self
             .orange
             .search(&query, page, self.orange.interactive())
-            .await?)
+            .await?;
+        for t in &found.tickets {
+            self.remember(&t.id);
+        }
+        Ok(found)
     }
 
     /// Adopts an existing ticket into the actor's conversation.
     #[tracing::instrument(skip_all, fields(user = %actor.user_key))]
-    pub async fn link(&self, actor: &Actor, id: &str) -> Result<Ticket, CoreError> {
+    /// Where it lives comes from `homes`: the actor's conversation, or a new one (a thread).
+    pub async fn link(
+        &self,
+        actor: &Actor,
+        id: &str,
+        homes: &impl Homes,
+    ) -> Result<(Ticket, Home), CoreError> {
         self.authorize(actor, Permission::Link, "link").await?;
         let parsed = input::ticket_id(id);
         let result = async {
@@ -331,11 +366,12 @@ impl Core {
                 .orange
                 .get_ticket(&id, self.orange.interactive())
                 .await?;
-            self.link_conversation(&actor.conversation, &ticket).await?;
-            Ok(ticket)
+            self.remember(&ticket.id);
+            let home = self.settle_home(actor, &ticket, homes).await?;
+            Ok((ticket, home))
         }
         .await;
-        let id = result.as_ref().ok().map(|t| t.id.clone());
+        let id = result.as_ref().ok().map(|(t, _)| t.id.clone());
         self.audited(actor, "link", id.as_ref(), result).await
     }
 
@@ -353,4 +389,33 @@ impl Core {
         let id = result.as_ref().ok().cloned();
         self.audited(actor, "unlink", id.as_ref(), result).await
     }
+}
+
+/// That `service` is one of the account's and `technical` is under it.
+fn check_numbers(
+    services: &[Service],
+    service: &ServiceNumber,
+    technical: &TechnicalNumber,
+) -> Result<(), CoreError> {
+    let Some(found) = services.iter().find(|s| s.number == *service) else {
+        return Err(CoreError::Invalid(format!(
+            "Unknown service number `{service}`: `/ticket services` lists yours."
+        )));
+    };
+    if !found.has_technical(technical) {
+        let known: Vec<_> = found
+            .technical_numbers
+            .iter()
+            .map(|t| t.to_string())
+            .collect();
+        return Err(CoreError::Invalid(format!(
+            "Technical number `{technical}` is not under service `{service}` (its technical numbers: {}).",
+            if known.is_empty() {
+                "none".to_owned()
+            } else {
+                known.join(", ")
+            }
+        )));
+    }
+    Ok(())
 }

@@ -1,20 +1,29 @@
 //! The one place where an error is split: the user gets a short ephemeral message, the logs get
 //! the cause chain. Poise's default handler would show users the whole chain, so every command
-//! error and panic is handled here.
+//! error, refusal and panic is handled here.
 
-use std::error::Error as _;
+use std::sync::atomic::Ordering;
 
 use poise::serenity_prelude as serenity;
-use poise::{CreateReply, FrameworkError};
+use poise::FrameworkError;
 
 use super::Data;
+use super::actor::Refusal;
+use super::respond::Interaction;
 use crate::core::CoreError;
+use crate::render::Reply;
 
 /// Why a command failed.
 #[derive(Debug, thiserror::Error)]
 pub enum CommandError {
     #[error(transparent)]
     Core(#[from] CoreError),
+    /// The interaction comes from somewhere the bot does not serve.
+    #[error("refused: {0}")]
+    Refused(Refusal),
+    /// Poise gave a prefix context to a slash-only command.
+    #[error("not a slash command")]
+    NotASlashCommand,
     /// Boxed: serenity's error is large and would bloat every command's `Result`.
     #[error("Discord request failed")]
     Discord(#[source] Box<serenity::Error>),
@@ -31,6 +40,8 @@ impl CommandError {
     pub fn user_message(&self) -> String {
         match self {
             CommandError::Core(e) => e.user_message(),
+            CommandError::Refused(r) => r.to_string(),
+            CommandError::NotASlashCommand => "Use the slash command.".into(),
             CommandError::Discord(_) => {
                 "Discord did not accept the bot's reply; please try again.".into()
             }
@@ -49,7 +60,14 @@ pub async fn on_error(error: FrameworkError<'_, Data, CommandError>) {
                 error = %chain(&error),
                 "command failed"
             );
-            reply_ephemeral(ctx, &error.user_message()).await;
+            tell(ctx, &error.user_message()).await;
+        }
+        FrameworkError::CommandCheckFailed { error, ctx, .. } => {
+            let message = error
+                .as_ref()
+                .map(CommandError::user_message)
+                .unwrap_or_else(|| "You may not use this command here.".into());
+            tell(ctx, &message).await;
         }
         FrameworkError::CommandPanic { payload, ctx, .. } => {
             tracing::error!(
@@ -57,29 +75,46 @@ pub async fn on_error(error: FrameworkError<'_, Data, CommandError>) {
                 panic = payload.as_deref().unwrap_or("<no message>"),
                 "command panicked"
             );
-            reply_ephemeral(ctx, PANIC_MESSAGE).await;
+            tell(ctx, PANIC_MESSAGE).await;
         }
         FrameworkError::Setup { error, .. } => {
-            tracing::error!(error = %chain(&error), "start-up (command registration) failed");
+            tracing::error!(error = %chain(&error), "start-up failed");
         }
-        // Argument, check and cooldown errors are about the user's input and meant for them.
+        FrameworkError::EventHandler { error, event, .. } => {
+            tracing::warn!(error = %chain(&error), event = event.snake_case_name(), "event handler failed");
+        }
+        FrameworkError::ArgumentParse { ctx, input, .. } => {
+            let message = match input {
+                Some(input) => format!("`{input}` is not a valid value for that option."),
+                None => "An option of this command is missing or invalid.".into(),
+            };
+            tell(ctx, &message).await;
+        }
         other => {
-            if let Err(e) = poise::builtins::on_error(other).await {
-                tracing::error!(error = %e, "could not report an error to the user");
-            }
+            tracing::warn!(error = %other, "interaction not handled");
         }
     }
 }
 
-async fn reply_ephemeral(ctx: super::Context<'_>, message: &str) {
-    let reply = CreateReply::default().content(message).ephemeral(true);
-    if let Err(e) = ctx.send(reply).await {
+/// Tells the user, privately: edits the deferred answer when there is one, else answers.
+async fn tell(ctx: super::Context<'_>, message: &str) {
+    let poise::Context::Application(app) = ctx else {
+        return;
+    };
+    let interaction = Interaction::Command(app.interaction);
+    let reply = Reply::text(message);
+    let sent = if app.has_sent_initial_response.load(Ordering::SeqCst) {
+        interaction.edit(ctx.http(), &reply, Vec::new()).await
+    } else {
+        interaction.answer_ephemeral(ctx.http(), &reply).await
+    };
+    if let Err(e) = sent {
         tracing::error!(error = %e, "could not send the error message");
     }
 }
 
 /// `error: cause: cause...`, for the logs.
-fn chain(error: &CommandError) -> String {
+pub fn chain(error: &dyn std::error::Error) -> String {
     let mut out = error.to_string();
     let mut source = error.source();
     while let Some(e) = source {

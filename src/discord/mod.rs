@@ -1,14 +1,28 @@
-//! The Discord transport: a poise framework on serenity. Commands are thin (parse, call one core
-//! use case, render); errors are split once, in [`error::on_error`], into a short ephemeral message
-//! for the user and the full chain for the logs.
+//! The Discord transport: a poise framework on serenity, thin over the core.
+//!
+//! - `bot`: the client, command registration (with retries) and [`RunningBot`];
+//! - `commands/`: the `/ticket` sub-commands and the "Open Orange ticket" message command,
+//!   mirroring the core's files; each turns options into a `core::Command`;
+//! - `components`: namespaced custom ids, and the buttons and modal submits they route to;
+//! - `modals`: the forms (open a ticket, add a comment, contact profile);
+//! - `threads`: a ticket's home: a public thread (or forum post) with a pinned header card;
+//! - `actor`: who is acting (roles, Manage Server, the guild as the team) and the allowlist;
+//! - `respond`: defer, answer and edit any interaction, never pinging anyone;
+//! - `embeds`: card -> embed; `error`: the one place errors are split for users and logs.
 //!
 //! The REST base URL is a setting (`discord.api_base_url`): with anything but `https://discord.com`
 //! requests go through `HttpBuilder::proxy` and serenity's own rate limiter is disabled, because it
 //! ignores the proxy and would talk to discord.com (and a REST proxy limits rates itself).
 
+mod actor;
+mod bot;
 mod commands;
+mod components;
 mod embeds;
 mod error;
+mod modals;
+mod respond;
+mod threads;
 
 use std::sync::Arc;
 
@@ -18,6 +32,7 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::config::Settings;
 use crate::core::Core;
 
+pub use bot::{RunningBot, StopError, start};
 pub use error::CommandError;
 
 /// Discord's own REST base URL; any other value is treated as a proxy.
@@ -41,34 +56,4 @@ pub fn http_client(token: &SecretString, settings: &Settings) -> serenity::Http 
     } else {
         builder.proxy(base).ratelimiter_disabled(true).build()
     }
-}
-
-/// The serenity client with the poise framework; commands are registered on the first READY,
-/// in `discord.guild_id` when set, else globally.
-pub async fn client(token: &SecretString, data: Data) -> Result<serenity::Client, serenity::Error> {
-    let http = http_client(token, &data.settings);
-    let guild = data.settings.discord.guild_id.map(serenity::GuildId::new);
-    let framework = poise::Framework::builder()
-        .options(poise::FrameworkOptions {
-            commands: commands::all(),
-            on_error: |e| Box::pin(error::on_error(e)),
-            ..Default::default()
-        })
-        .setup(move |ctx, _ready, framework| {
-            Box::pin(async move {
-                let commands = &framework.options().commands;
-                match guild {
-                    Some(guild) => {
-                        poise::builtins::register_in_guild(ctx, commands, guild).await?;
-                    }
-                    None => poise::builtins::register_globally(ctx, commands).await?,
-                }
-                tracing::info!(guild = ?guild.map(|g| g.get()), "slash commands registered");
-                Ok(data)
-            })
-        })
-        .build();
-    serenity::ClientBuilder::new_with_http(http, serenity::GatewayIntents::non_privileged())
-        .framework(framework)
-        .await
 }

@@ -6,6 +6,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::core::BotStatus;
 use crate::domain::{ApiStatus, Change, Service, Status, Ticket};
 use crate::orange::SearchPage;
 
@@ -104,6 +105,22 @@ impl Card {
     }
 }
 
+/// Escapes Discord markdown in data from Orange or users, so a `*` or a `>` in a note shows as
+/// typed instead of restyling the card. Card text is markdown; `render::text` undoes this.
+pub fn md(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(
+            c,
+            '\\' | '*' | '_' | '~' | '`' | '|' | '>' | '#' | '[' | ']'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Cuts `s` to at most `max` characters, ending with `…` when anything was removed.
 pub fn cut(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
@@ -139,7 +156,8 @@ pub fn ticket(t: &Ticket, synced: DateTime<Utc>) -> Card {
         colour: status_colour(&t.status),
         description: Some(
             t.description
-                .clone()
+                .as_deref()
+                .map(md)
                 .unwrap_or_else(|| "(no description)".into()),
         ),
         fields: Vec::new(),
@@ -173,13 +191,13 @@ pub fn ticket(t: &Ticket, synced: DateTime<Utc>) -> Card {
             t.resolution_date.as_ref().map(date).unwrap_or_default(),
             true,
         )
-        .field("Reported by", t.reported_by().unwrap_or_default(), true)
+        .field("Reported by", md(t.reported_by().unwrap_or_default()), true)
         .field(
             "Customer reference",
-            t.external_id.clone().unwrap_or_default(),
+            md(t.external_id.as_deref().unwrap_or_default()),
             false,
         );
-    if let Some(reason) = &t.status_change.reason {
+    if let Some(reason) = t.status_change.reason.as_deref().map(md) {
         let when = t.status_change.date.as_ref().map(date);
         card = card.field(
             "Last status change",
@@ -201,8 +219,8 @@ pub fn ticket(t: &Ticket, synced: DateTime<Utc>) -> Card {
         }
         for n in notes.into_iter().skip(skipped) {
             card = card.field(
-                &format!("{} · {}", date(&n.date), n.kind.as_wire()),
-                n.text.clone(),
+                &format!("{} · {}", date(&n.date), md(n.kind.as_wire())),
+                md(&n.text),
                 false,
             );
         }
@@ -232,7 +250,10 @@ pub fn search(page: &SearchPage) -> Card {
                     .as_ref()
                     .map(ToString::to_string)
                     .unwrap_or_else(|| "-".into()),
-                cut(t.description.as_deref().unwrap_or("(no description)"), 80)
+                md(&cut(
+                    t.description.as_deref().unwrap_or("(no description)"),
+                    80
+                ))
             )
         })
         .collect();
@@ -272,8 +293,8 @@ pub fn services(list: &[Service]) -> Card {
     };
     for s in list {
         let name = match (&s.label, &s.product_type) {
-            (Some(l), _) => format!("{} — {l}", s.number),
-            (None, Some(p)) => format!("{} — {p}", s.number),
+            (Some(l), _) => format!("{} — {}", s.number, md(l)),
+            (None, Some(p)) => format!("{} — {}", s.number, md(p)),
             _ => s.number.to_string(),
         };
         let technical: Vec<_> = s
@@ -298,18 +319,93 @@ pub fn api_status(s: &ApiStatus) -> Card {
     let mut card = Card {
         title: format!("Orange API: {}", if s.is_ok() { "OK" } else { "degraded" }),
         colour: if s.is_ok() { 0x2ecc71 } else { 0xe74c3c },
-        description: s.name.clone(),
+        description: s.name.as_deref().map(md),
         ..Card::default()
     };
-    card = card.field("Status", s.status.clone(), true);
+    card = card.field("Status", md(&s.status), true);
     for c in &s.components {
         card = card.field(
-            c.name.as_deref().unwrap_or("component"),
-            c.status.clone(),
+            &md(c.name.as_deref().unwrap_or("component")),
+            md(&c.status),
             true,
         );
     }
     card.fit()
+}
+
+/// `/ticket status`: Orange's health, then the bot's own counts.
+pub fn status(s: &ApiStatus, bot: &BotStatus) -> Card {
+    let mut card = api_status(s);
+    let counts = [
+        ("Tracked tickets", bot.tracked_tickets),
+        ("Linked conversations", bot.links),
+        ("Feeds", bot.feeds),
+    ];
+    // The bot's counts come right after Orange's status, so cutting drops components first.
+    let at = card.fields.len().min(1);
+    for (i, (name, n)) in counts.into_iter().enumerate() {
+        card.fields.insert(
+            at + i,
+            Field {
+                name: name.into(),
+                value: n.to_string(),
+                inline: true,
+            },
+        );
+    }
+    card.fit()
+}
+
+/// The header card pinned at the top of a ticket's thread, edited in place as the ticket moves.
+pub fn header(t: &Ticket, synced: DateTime<Utc>) -> Card {
+    let text = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+    Card {
+        title: format!("Ticket {} — {}", t.id, t.status.label()),
+        colour: status_colour(&t.status),
+        description: Some(
+            t.description
+                .as_deref()
+                .map(|d| md(&cut(d, 300)))
+                .unwrap_or_else(|| "(no description)".into()),
+        ),
+        fields: Vec::new(),
+        footer: Some(format!("Last synced with Orange {}", date(&synced))),
+    }
+    .field("Status", t.status.label(), true)
+    .field(
+        "Service",
+        text(t.service.as_ref().map(ToString::to_string)),
+        true,
+    )
+    .field(
+        "Technical number",
+        text(t.technical.as_ref().map(ToString::to_string)),
+        true,
+    )
+    .field("Opened", text(t.created.as_ref().map(date)), true)
+    .field("Reported by", text(t.reported_by().map(md)), true)
+    .field(
+        "Customer reference",
+        text(t.external_id.as_deref().map(md)),
+        false,
+    )
+    .fit()
+}
+
+/// A thread's name: `<id> · <service> · <short description>`, at most 100 characters.
+pub fn thread_name(t: &Ticket) -> String {
+    let service = t
+        .service
+        .as_ref()
+        .map(ToString::to_string)
+        .unwrap_or_else(|| "-".into());
+    let description = t
+        .description
+        .as_deref()
+        .map(|d| d.split_whitespace().collect::<Vec<_>>().join(" "))
+        .unwrap_or_default();
+    let name = format!("{} · {service} · {description}", t.id);
+    cut(name.trim_end_matches([' ', '·']), 100)
 }
 
 /// What changed on a ticket, for its thread or a team feed.
@@ -317,7 +413,7 @@ pub fn changes(t: &Ticket, changes: &[Change]) -> Card {
     let mut card = Card {
         title: format!("Ticket {} updated — {}", t.id, t.status.label()),
         colour: status_colour(&t.status),
-        description: t.description.as_deref().map(|d| cut(d, 200)),
+        description: t.description.as_deref().map(|d| md(&cut(d, 200))),
         ..Card::default()
     };
     for c in changes {
@@ -327,7 +423,7 @@ pub fn changes(t: &Ticket, changes: &[Change]) -> Card {
             } => card.field(
                 "Status",
                 match reason {
-                    Some(r) => format!("{} → {} ({r})", from.label(), to.label()),
+                    Some(r) => format!("{} → {} ({})", from.label(), to.label(), md(r)),
                     None => format!("{} → {}", from.label(), to.label()),
                 },
                 false,
@@ -336,8 +432,8 @@ pub fn changes(t: &Ticket, changes: &[Change]) -> Card {
                 let mut card = card;
                 for n in notes {
                     card = card.field(
-                        &format!("New note · {}", n.kind.as_wire()),
-                        n.text.clone(),
+                        &format!("New note · {}", md(n.kind.as_wire())),
+                        md(&n.text),
                         false,
                     );
                 }
@@ -346,7 +442,7 @@ pub fn changes(t: &Ticket, changes: &[Change]) -> Card {
             Change::ResolutionSet(d) => card.field("Resolved", date(d), true),
             Change::DescriptionChanged { to, .. } => card.field(
                 "Description changed",
-                to.clone().unwrap_or_else(|| "(removed)".into()),
+                to.as_deref().map(md).unwrap_or_else(|| "(removed)".into()),
                 false,
             ),
         };
@@ -357,6 +453,37 @@ pub fn changes(t: &Ticket, changes: &[Change]) -> Card {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn markdown_in_data_is_escaped() {
+        assert_eq!(
+            md("**bold** _x_ > q #h `c` |s|"),
+            r"\*\*bold\*\* \_x\_ \> q \#h \`c\` \|s\|"
+        );
+    }
+
+    #[test]
+    fn thread_names_fit_discord() {
+        let t = Ticket {
+            description: Some("Link   down\nsince 10:00 ".repeat(20)),
+            service: Some(crate::domain::ServiceNumber::parse("LD000000").expect("service")),
+            ..Ticket::new(
+                crate::domain::TicketId::parse("123").expect("id"),
+                Status::Ongoing,
+            )
+        };
+        let name = thread_name(&t);
+        assert!(
+            name.starts_with("123 · LD000000 · Link down since 10:00 Link"),
+            "{name}"
+        );
+        assert_eq!(name.chars().count(), 100);
+        let bare = Ticket::new(
+            crate::domain::TicketId::parse("9").expect("id"),
+            Status::Ongoing,
+        );
+        assert_eq!(thread_name(&bare), "9 · -");
+    }
 
     #[test]
     fn cut_marks_what_it_removes() {

@@ -1,7 +1,9 @@
-//! Rendering: domain values -> a neutral [`Card`] -> terminal text (here) or a Discord embed (in
-//! the Discord transport).
+//! Rendering: domain values and command outcomes -> a neutral [`Card`] and sentences ([`Reply`])
+//! -> terminal text (here) or a Discord embed (in the Discord transport).
 
 pub mod card;
+pub mod reply;
 pub mod text;
 
 pub use card::{Card, Field};
+pub use reply::{Reply, reply};

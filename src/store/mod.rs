@@ -84,6 +84,10 @@ pub struct Store {
     unreadable: sled::Tree,
     /// big-endian sequence -> AuditEntry
     audit: sled::Tree,
+    /// conversation key -> the transport's id of the ticket's header card in it
+    cards: sled::Tree,
+    /// big-endian sequence -> a saved view (what a paging button needs to show another page)
+    views: sled::Tree,
 }
 
 fn pair_key(ticket: &TicketId, conversation: &str) -> Vec<u8> {
@@ -124,6 +128,8 @@ impl Store {
             outbox: tree("outbox")?,
             unreadable: tree("outbox_unreadable")?,
             audit: tree("audit")?,
+            cards: tree("cards")?,
+            views: tree("views")?,
             db,
         })
     }
@@ -173,15 +179,17 @@ impl Store {
         conversation: &Conversation,
     ) -> Result<Option<TicketId>, StoreError> {
         let conv = conversation.key();
-        let previous =
-            (&self.by_conversation, &self.by_ticket).transaction(|(by_conv, by_ticket)| {
+        let previous = (&self.by_conversation, &self.by_ticket, &self.cards).transaction(
+            |(by_conv, by_ticket, cards)| {
                 let Some(raw) = by_conv.remove(conv.as_bytes())? else {
                     return Ok(None);
                 };
                 let old = ticket_from_bytes(&raw).map_err(abort)?;
                 by_ticket.remove(pair_key(&old, &conv))?;
+                cards.remove(conv.as_bytes())?;
                 Ok(Some(old))
-            })?;
+            },
+        )?;
         self.flush().await?;
         Ok(previous)
     }
@@ -243,6 +251,48 @@ impl Store {
             out.push((conv, ticket));
         }
         Ok(out)
+    }
+
+    /// Remembers the header card of `conversation` (e.g. a Discord message id), to edit it later.
+    /// Durable when it returns. Unlinking the conversation forgets it.
+    pub async fn set_card(
+        &self,
+        conversation: &Conversation,
+        card: &str,
+    ) -> Result<(), StoreError> {
+        self.cards
+            .insert(conversation.key().as_bytes(), card.as_bytes())?;
+        self.flush().await
+    }
+
+    /// The header card of `conversation`, if one was posted.
+    pub fn card(&self, conversation: &Conversation) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .cards
+            .get(conversation.key().as_bytes())?
+            .map(|raw| String::from_utf8_lossy(&raw).into_owned()))
+    }
+
+    // --- saved views ---------------------------------------------------------------------------
+
+    /// Saves a view (a search, say) so a button can come back to it, after a restart too;
+    /// returns its number.
+    pub async fn save_view<T: serde::Serialize>(&self, view: &T) -> Result<u64, StoreError> {
+        let seq = self.db.generate_id()?;
+        self.views.insert(seq.to_be_bytes(), encode(view)?)?;
+        self.flush().await?;
+        Ok(seq)
+    }
+
+    /// A saved view; `None` if there is none with that number.
+    pub fn view<T: serde::de::DeserializeOwned>(
+        &self,
+        number: u64,
+    ) -> Result<Option<T>, StoreError> {
+        self.views
+            .get(number.to_be_bytes())?
+            .map(|v| decode(&v, "view"))
+            .transpose()
     }
 
     // --- snapshots and outbox ------------------------------------------------------------------

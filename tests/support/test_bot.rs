@@ -4,7 +4,7 @@
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 
-use orange_ticket_bot::app::{self, RunningBot};
+use orange_ticket_bot::app::{self, Running};
 use orange_ticket_bot::config::Settings;
 use orange_ticket_bot::sandbox::{self, RunningSandbox, SandboxOptions};
 use secrecy::SecretString;
@@ -16,7 +16,7 @@ use super::fake_discord::{FakeDiscord, WAIT};
 #[derive(Debug)]
 pub struct TestBot {
     pub fake: FakeDiscord,
-    bot: Option<RunningBot>,
+    bot: Option<Running>,
     sandbox: Option<RunningSandbox>,
     _store: TempDir,
 }

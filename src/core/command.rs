@@ -1,0 +1,203 @@
+//! The commands every transport offers, as one typed model. A transport turns its input (a
+//! console line; Discord options, buttons and modals) into a [`Command`], [`Core::execute`] runs
+//! it, and `render::reply` words the [`Outcome`], so the console and Discord say the same thing.
+//!
+//! Adding a sub-command: a variant here, its arm in [`Core::execute`] (one core call), its arm in
+//! `render::reply`, a poise function in `discord/commands/`, a spec in `console/parse.rs`.
+
+use std::sync::Arc;
+
+use super::{AdminChange, Core, CoreError, CreateInput, Created, Home, Homes, SearchInput, input};
+use crate::domain::{
+    Actor, ApiStatus, Contact, Conversation, Service, Subscription, TeamSettings, Ticket, TicketId,
+};
+use crate::orange::SearchPage;
+
+/// A contact as typed by a user (validated by the core).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProfileInput {
+    pub first_name: String,
+    pub last_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// One thing a user asks of the bot.
+#[derive(Debug, Clone)]
+pub enum Command {
+    Services,
+    Create(CreateInput),
+    Comment {
+        id: Option<String>,
+        text: String,
+    },
+    Show {
+        id: Option<String>,
+    },
+    Search(SearchInput),
+    Link {
+        id: String,
+    },
+    Unlink,
+    Status,
+    Follow {
+        services: String,
+        statuses: String,
+    },
+    Unfollow,
+    /// `None` shows the actor's contact; `Some` sets it.
+    Profile(Option<ProfileInput>),
+    /// `None` shows the team's settings; `Some` changes one (admins only).
+    Config(Option<ConfigInput>),
+}
+
+/// A change to the team's settings, as typed by a user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigInput {
+    /// Which roles may `permission` (`create`, `comment`, `link`, `admin`); `roles` is a list of
+    /// role ids, mentions or names; empty or `everyone` resets to the default.
+    Roles { permission: String, roles: String },
+    /// Where the team's new and changed tickets are announced; `None` turns the feed off.
+    Feed(Option<Conversation>),
+    /// The actor's own contact becomes the team's default contact (`false` clears it).
+    DefaultContactMine(bool),
+}
+
+/// The bot's own state, for `status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct BotStatus {
+    /// Tickets linked from at least one conversation.
+    pub tracked_tickets: usize,
+    /// Conversation ↔ ticket links.
+    pub links: usize,
+    /// Conversations following the ticket feed.
+    pub feeds: usize,
+}
+
+/// What a command produced; `render::reply` words it.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Services(Arc<Vec<Service>>),
+    Created(Created),
+    Commented(TicketId),
+    Ticket(Ticket),
+    /// A result page; `view` is the saved query its paging buttons refer to.
+    Search {
+        page: SearchPage,
+        view: u64,
+    },
+    Linked {
+        ticket: Ticket,
+        home: Home,
+    },
+    Unlinked(TicketId),
+    Status {
+        orange: ApiStatus,
+        bot: BotStatus,
+    },
+    Following(Subscription),
+    Unfollowed,
+    Profile(Option<Contact>),
+    ProfileSaved(Contact),
+    Team(TeamSettings),
+}
+
+impl Core {
+    /// Runs one command for `actor`; `homes` places the tickets it opens or adopts.
+    pub async fn execute(
+        &self,
+        actor: &Actor,
+        command: Command,
+        homes: &impl Homes,
+    ) -> Result<Outcome, CoreError> {
+        Ok(match command {
+            Command::Services => Outcome::Services(self.services().await?),
+            Command::Create(input) => {
+                Outcome::Created(self.create_ticket(actor, input, homes).await?)
+            }
+            Command::Comment { id, text } => {
+                Outcome::Commented(self.comment(actor, id.as_deref(), &text).await?)
+            }
+            Command::Show { id } => Outcome::Ticket(self.show(actor, id.as_deref()).await?),
+            Command::Search(input) => self.search_page(input).await?,
+            Command::Link { id } => {
+                let (ticket, home) = self.link(actor, &id, homes).await?;
+                Outcome::Linked { ticket, home }
+            }
+            Command::Unlink => Outcome::Unlinked(self.unlink(actor).await?),
+            Command::Status => Outcome::Status {
+                orange: self.api_status().await?,
+                bot: self.bot_status()?,
+            },
+            Command::Follow { services, statuses } => {
+                Outcome::Following(self.follow(actor, &services, &statuses).await?)
+            }
+            Command::Unfollow => {
+                self.unfollow(actor).await?;
+                Outcome::Unfollowed
+            }
+            Command::Profile(None) => Outcome::Profile(self.profile(actor)?),
+            Command::Profile(Some(p)) => Outcome::ProfileSaved(
+                self.set_profile(
+                    actor,
+                    &p.first_name,
+                    &p.last_name,
+                    p.email.as_deref(),
+                    p.phone.as_deref(),
+                )
+                .await?,
+            ),
+            Command::Config(None) => Outcome::Team(self.team_settings(actor)?),
+            Command::Config(Some(change)) => {
+                let change = self.admin_change(actor, change)?;
+                Outcome::Team(self.admin(actor, change).await?)
+            }
+        })
+    }
+
+    /// A search page, its query saved for the paging buttons.
+    async fn search_page(&self, input: SearchInput) -> Result<Outcome, CoreError> {
+        let page = self.search(input.clone()).await?;
+        let view = self.store.save_view(&input).await?;
+        Ok(Outcome::Search { page, view })
+    }
+
+    /// Another page of a saved search (a paging button).
+    pub async fn search_view(&self, view: u64, page: u32) -> Result<Outcome, CoreError> {
+        let Some(mut input) = self.store.view::<SearchInput>(view)? else {
+            return Err(CoreError::Invalid(
+                "This search is no longer available: run `/ticket search` again.".into(),
+            ));
+        };
+        input.page = Some(page);
+        let page = self.search(input).await?;
+        Ok(Outcome::Search { page, view })
+    }
+
+    fn admin_change(&self, actor: &Actor, input: ConfigInput) -> Result<AdminChange, CoreError> {
+        Ok(match input {
+            ConfigInput::Roles { permission, roles } => {
+                AdminChange::Roles(input::permission(&permission)?, input::roles(&roles))
+            }
+            ConfigInput::Feed(feed) => AdminChange::Feed(feed),
+            ConfigInput::DefaultContactMine(false) => AdminChange::DefaultContact(None),
+            ConfigInput::DefaultContactMine(true) => match self.profile(actor)? {
+                Some(c) => AdminChange::DefaultContact(Some(c)),
+                None => {
+                    return Err(CoreError::Invalid(
+                        "Set your own contact first with `/ticket profile`.".into(),
+                    ));
+                }
+            },
+        })
+    }
+
+    /// The bot's own counts.
+    pub fn bot_status(&self) -> Result<BotStatus, CoreError> {
+        Ok(BotStatus {
+            tracked_tickets: self.store.tracked_tickets()?.len(),
+            links: self.store.links()?.len(),
+            feeds: self.store.subscriptions()?.len(),
+        })
+    }
+}

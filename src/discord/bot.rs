@@ -1,0 +1,133 @@
+//! The running bot: the serenity client with the poise framework, started and stopped by the
+//! app. Commands are registered on the first READY with retries and backoff: a Discord 5xx or 429
+//! there must not leave a bot that is connected but deaf. If every attempt fails, the bot keeps
+//! serving the commands registered by an earlier run, and says so in the logs.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use poise::serenity_prelude as serenity;
+use secrecy::SecretString;
+use tokio::task::JoinHandle;
+
+use super::{CommandError, Data, commands, components, error, http_client, respond};
+
+/// Waits between registration attempts: 1 s, 2 s, 4 s, 8 s, 16 s.
+const REGISTRATION_ATTEMPTS: u32 = 6;
+
+/// The Discord client, running in a task this value owns.
+#[derive(Debug)]
+pub struct RunningBot {
+    shard_manager: Arc<serenity::ShardManager>,
+    client: Option<JoinHandle<Result<(), serenity::Error>>>,
+}
+
+/// Builds the client and spawns it; returns once the task runs. Commands are registered in
+/// `discord.guild_id` when set, else globally.
+pub async fn start(token: &SecretString, data: Data) -> Result<RunningBot, serenity::Error> {
+    let http = http_client(token, &data.settings);
+    let guild = data.settings.discord.guild_id.map(serenity::GuildId::new);
+    let framework = poise::Framework::builder()
+        .options(poise::FrameworkOptions {
+            commands: commands::all(),
+            on_error: |e| Box::pin(error::on_error(e)),
+            command_check: Some(|ctx| Box::pin(commands::check(ctx))),
+            event_handler: |ctx, event| {
+                Box::pin(async move {
+                    components::on_event(ctx.serenity_context, event, ctx.user_data).await;
+                    Ok(())
+                })
+            },
+            allowed_mentions: Some(respond::no_mentions()),
+            ..Default::default()
+        })
+        .setup(move |ctx, _ready, framework| {
+            Box::pin(async move {
+                register(ctx, &framework.options().commands, guild).await;
+                Ok(data)
+            })
+        })
+        .build();
+    let mut client =
+        serenity::ClientBuilder::new_with_http(http, serenity::GatewayIntents::non_privileged())
+            .framework(framework)
+            .await?;
+    let shard_manager = Arc::clone(&client.shard_manager);
+    let task = tokio::spawn(async move { client.start().await });
+    Ok(RunningBot {
+        shard_manager,
+        client: Some(task),
+    })
+}
+
+/// Registers the commands (a bulk overwrite: idempotent), retrying with backoff.
+async fn register(
+    ctx: &serenity::Context,
+    commands: &[poise::Command<Data, CommandError>],
+    guild: Option<serenity::GuildId>,
+) {
+    let mut wait = Duration::from_secs(1);
+    for attempt in 1..=REGISTRATION_ATTEMPTS {
+        let result = match guild {
+            Some(guild) => poise::builtins::register_in_guild(ctx, commands, guild).await,
+            None => poise::builtins::register_globally(ctx, commands).await,
+        };
+        match result {
+            Ok(()) => {
+                tracing::info!(guild = ?guild.map(|g| g.get()), attempt, "slash commands registered");
+                return;
+            }
+            Err(e) if attempt < REGISTRATION_ATTEMPTS => {
+                tracing::warn!(error = %e, attempt, retry_in = ?wait, "command registration failed");
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+            }
+            Err(e) => {
+                tracing::error!(
+                    error = %e,
+                    attempts = attempt,
+                    "command registration failed; serving the commands registered earlier"
+                );
+            }
+        }
+    }
+}
+
+impl RunningBot {
+    /// Waits until the client stops by itself (e.g. the token was refused).
+    pub async fn stopped(&mut self) -> Result<(), StopError> {
+        let Some(task) = self.client.as_mut() else {
+            return Ok(());
+        };
+        let result = task.await;
+        self.client = None;
+        match result {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(StopError(error::chain(&e))),
+            Err(e) => Err(StopError(format!("Discord client task: {e}"))),
+        }
+    }
+
+    /// Disconnects every shard and waits (at most 5 s) for the client task to end.
+    pub async fn shutdown(mut self) {
+        self.shard_manager.shutdown_all().await;
+        if let Some(mut task) = self.client.take() {
+            match tokio::time::timeout(Duration::from_secs(5), &mut task).await {
+                Ok(Ok(Ok(()))) => {}
+                Ok(Ok(Err(e))) => {
+                    tracing::warn!(error = %e, "Discord client stopped with an error")
+                }
+                Ok(Err(e)) => tracing::warn!(error = %e, "Discord client task failed"),
+                Err(_) => {
+                    tracing::warn!("Discord client did not stop within 5 s; aborting it");
+                    task.abort();
+                }
+            }
+        }
+    }
+}
+
+/// Why the Discord client stopped by itself.
+#[derive(Debug, thiserror::Error)]
+#[error("Discord: {0}")]
+pub struct StopError(pub String);
