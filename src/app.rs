@@ -127,6 +127,7 @@ pub async fn run(mode: Mode, settings: Settings) -> Result<(), AppError> {
 #[derive(Debug)]
 pub struct Running {
     bot: discord::RunningBot,
+    core: Core,
     sandbox: Option<RunningSandbox>,
 }
 
@@ -143,11 +144,11 @@ pub async fn start_discord(settings: Settings) -> Result<Running, AppError> {
         ),
     }
     let data = discord::Data {
-        core,
+        core: core.clone(),
         settings: Arc::new(settings),
     };
     match discord::start(&token, data).await {
-        Ok(bot) => Ok(Running { bot, sandbox }),
+        Ok(bot) => Ok(Running { bot, core, sandbox }),
         Err(e) => {
             if let Some(s) = sandbox {
                 s.shutdown().await;
@@ -158,6 +159,11 @@ pub async fn start_discord(settings: Settings) -> Result<Running, AppError> {
 }
 
 impl Running {
+    /// The core the bot serves (its store, its Orange client).
+    pub fn core(&self) -> &Core {
+        &self.core
+    }
+
     /// Waits until the client stops by itself (e.g. the token was refused).
     pub async fn stopped(&mut self) -> Result<(), AppError> {
         Ok(self.bot.stopped().await?)

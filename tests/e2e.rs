@@ -1,5 +1,5 @@
 //! End-to-end tests: the real bot (serenity + poise, unmodified) against a fake Discord on
-//! loopback, plus the self-tests of that fake.
+//! loopback, an Orange sandbox and a sled store on disk, plus the self-tests of that fake.
 
 mod support;
 
@@ -8,3 +8,12 @@ mod harness;
 
 #[path = "e2e/bot.rs"]
 mod bot;
+
+#[path = "e2e/tickets.rs"]
+mod tickets;
+
+#[path = "e2e/team.rs"]
+mod team;
+
+#[path = "e2e/cards.rs"]
+mod cards;

@@ -123,7 +123,11 @@ impl Core {
             Some(roles) if !roles.is_empty() => format!(
                 "You need one of these roles to {} here: {}.",
                 permission_verb(permission),
-                roles.iter().cloned().collect::<Vec<_>>().join(", ")
+                roles
+                    .iter()
+                    .map(|r| role_label(r))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             _ => format!(
                 "Only team administrators may {} here.",
@@ -171,6 +175,16 @@ impl Core {
         };
         self.audit(actor, action, ticket, &outcome).await;
         result
+    }
+}
+
+/// How a stored role reads in a sentence: a Discord role id (all digits) as a role mention, which
+/// Discord shows as the role's name (and which never pings: the bot allows no mentions).
+pub fn role_label(role: &str) -> String {
+    if !role.is_empty() && role.chars().all(|c| c.is_ascii_digit()) {
+        format!("<@&{role}>")
+    } else {
+        role.to_owned()
     }
 }
 

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 
 use super::card::{self, Card, md};
-use crate::core::Outcome;
+use crate::core::{Outcome, role_label};
 use crate::domain::{
     Contact, Conversation, Permission, TeamSettings, Ticket, TicketId, Transport,
 };
@@ -140,11 +140,8 @@ fn contact(c: &Contact) -> String {
 
 /// A role as stored: a Discord role id (digits) is shown as a role mention.
 fn role(r: &str) -> String {
-    if !r.is_empty() && r.chars().all(|c| c.is_ascii_digit()) {
-        format!("<@&{r}>")
-    } else {
-        md(r)
-    }
+    let label = role_label(r);
+    if label == r { md(r) } else { label }
 }
 
 /// The team's settings.

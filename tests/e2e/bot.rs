@@ -1,9 +1,12 @@
-//! The real bot against the fake Discord: start-up, command registration, slash commands.
+//! The real bot against the fake Discord: start-up, command registration (with a failing first
+//! attempt), `/ticket status`, refusals (direct messages, guilds off the allowlist).
 
 use orange_ticket_bot::config::Settings;
 use serde_json::Value;
 
-use crate::support::fake_discord::{APPLICATION_ID, BOT_USER_ID, GUILD_ID, InteractionPayload};
+use crate::support::fake_discord::{
+    APPLICATION_ID, BOT_USER_ID, Fault, GUILD_ID, InteractionPayload,
+};
 use crate::support::test_bot::{TestBot, closed_port_url};
 
 fn find<'a>(commands: &'a Value, name: &str) -> &'a Value {
@@ -14,7 +17,7 @@ fn find<'a>(commands: &'a Value, name: &str) -> &'a Value {
 }
 
 #[tokio::test]
-async fn the_bot_registers_its_commands_globally_under_the_application_id() {
+async fn the_bot_registers_every_command_globally_under_the_application_id() {
     let bot = TestBot::start().await;
     let commands = bot
         .fake
@@ -23,10 +26,26 @@ async fn the_bot_registers_its_commands_globally_under_the_application_id() {
         .clone()
         .expect("registered");
     let ticket = find(&commands, "ticket");
-    let status = &ticket["options"][0];
-    assert_eq!(status["name"], "status");
-    assert_eq!(status["type"], 1, "a sub-command");
-    assert_eq!(status["description"], "Check the Orange API status");
+    let subs: Vec<&str> = ticket["options"]
+        .as_array()
+        .expect("sub-commands")
+        .iter()
+        .map(|o| {
+            assert_eq!(o["type"], 1, "a sub-command: {o}");
+            o["name"].as_str().unwrap_or("")
+        })
+        .collect();
+    assert_eq!(
+        subs,
+        [
+            "create", "show", "comment", "search", "link", "unlink", "services", "status",
+            "follow", "unfollow", "profile", "config"
+        ]
+    );
+    let status = &ticket["options"][7];
+    assert_eq!(status["description"], "Check the Orange API status and the bot's own");
+    let menu = find(&commands, "Open Orange ticket");
+    assert_eq!(menu["type"], 3, "a message context-menu command");
     let put = bot
         .fake
         .wait_for_request("PUT /applications/{application_id}/commands", 1)
@@ -55,21 +74,51 @@ async fn with_a_guild_id_the_bot_registers_its_commands_in_that_guild() {
 }
 
 #[tokio::test]
-async fn when_orange_is_unreachable_ticket_status_shows_a_short_ephemeral_message() {
+async fn a_failed_registration_is_retried_and_the_bot_then_answers() {
+    let bot = TestBot::start_full(
+        |fake| {
+            fake.fail_next(
+                "PUT /applications/{application_id}/commands",
+                Fault::ServerError,
+                1,
+            )
+        },
+        |_| {},
+    )
+    .await;
+    let puts: Vec<u16> = bot
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| r.route == Some("PUT /applications/{application_id}/commands"))
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(puts, [500, 200], "one failure, then a retry");
+    let (_, answer) = bot
+        .ask(&InteractionPayload::slash("ticket").sub("status"))
+        .await;
+    assert_eq!(answer.embed_title(), "Orange API: OK");
+    bot.shutdown().await;
+}
+
+#[tokio::test]
+async fn when_orange_is_unreachable_ticket_status_shows_a_short_private_message() {
     let bot = TestBot::start_with(|s: &mut Settings| {
         s.orange.base_url = closed_port_url().parse().expect("url");
         s.orange.retry.max_attempts = 1;
     })
     .await;
-    let injected = bot
-        .fake
-        .inject(&InteractionPayload::slash("ticket").sub("status"))
+    let (_, answer) = bot
+        .ask(&InteractionPayload::slash("ticket").sub("status"))
         .await;
-    let callback = bot.fake.wait_for_callback(&injected).await;
-    assert_eq!(callback["type"], 4);
-    assert_eq!(callback["data"]["flags"], 64, "ephemeral: {callback}");
-    let content = callback["data"]["content"].as_str().expect("a message");
-    assert!(!content.is_empty() && content.len() < 300, "{content}");
+    assert_eq!(answer.callback["type"], 5, "deferred first");
+    assert!(answer.is_ephemeral(), "{answer:?}");
+    let content = answer.content();
+    assert!(
+        content.starts_with("Orange"),
+        "a short sentence: {content}"
+    );
+    assert!(content.len() < 300, "{content}");
     for leak in ["http", "127.0.0.1", "token", "error sending request"] {
         assert!(!content.contains(leak), "leaks {leak}: {content}");
     }
@@ -77,23 +126,73 @@ async fn when_orange_is_unreachable_ticket_status_shows_a_short_ephemeral_messag
 }
 
 #[tokio::test]
-async fn ticket_status_replies_with_an_embed_of_the_orange_status() {
+async fn ticket_status_shows_orange_and_the_bots_own_state() {
     let bot = TestBot::start().await;
-    let injected = bot
-        .fake
-        .inject(&InteractionPayload::slash("ticket").sub("status"))
+    let (_, answer) = bot
+        .ask(&InteractionPayload::slash("ticket").sub("status"))
         .await;
-    let callback = bot.fake.wait_for_callback(&injected).await;
-    assert_eq!(callback["type"], 4, "{callback}");
-    let embed = &callback["data"]["embeds"][0];
-    assert!(
-        embed["title"]
-            .as_str()
-            .is_some_and(|t| t.starts_with("Orange API")),
-        "{callback}"
+    assert_eq!(answer.embed_title(), "Orange API: OK");
+    let fields: Vec<(&str, &str)> = answer.embeds()[0]["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .take(4)
+        .map(|f| (f["name"].as_str().unwrap_or(""), f["value"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            ("Status", "ok"),
+            ("Tracked tickets", "0"),
+            ("Linked conversations", "0"),
+            ("Feeds", "0")
+        ]
     );
-    assert_eq!(embed["fields"][0]["name"], "Status");
-    let message = bot.fake.wait_for_response_message(&injected).await;
-    assert_eq!(message.embeds().len(), 1);
+    assert!(answer.is_ephemeral());
+    bot.shutdown().await;
+}
+
+#[tokio::test]
+async fn direct_messages_and_other_guilds_get_one_polite_refusal_which_is_audited() {
+    const OTHER_GUILD: u64 = 1_100_000_000_000_000_999;
+    let bot = TestBot::start_with(|s: &mut Settings| s.discord.allowed_guilds = vec![GUILD_ID])
+        .await;
+    let (_, dm) = bot
+        .ask(&InteractionPayload::slash("ticket").sub("status").in_dm())
+        .await;
+    assert_eq!(
+        dm.content(),
+        "Ticket commands work in a server's channels, not in direct messages."
+    );
+    assert!(dm.is_ephemeral());
+    let (_, other) = bot
+        .ask(
+            &InteractionPayload::slash("ticket")
+                .sub("status")
+                .in_guild(OTHER_GUILD),
+        )
+        .await;
+    assert_eq!(other.content(), "This bot is not enabled for this server.");
+    assert!(other.is_ephemeral());
+    let audit = bot.core().store().audit_log(10).expect("audit");
+    let refusals: Vec<(&str, &str, &str)> = audit
+        .iter()
+        .map(|a| (a.user_key.as_str(), a.action.as_str(), a.outcome.as_str()))
+        .collect();
+    assert_eq!(
+        refusals,
+        [(
+            "discord:1100000000000000008",
+            "ticket status",
+            "refused: This bot is not enabled for this server."
+        )]
+    );
+    assert_eq!(
+        bot.sandbox()
+            .counters()
+            .calls(orange_ticket_bot::sandbox::Operation::ApiStatus),
+        0,
+        "refused before Orange is called"
+    );
     bot.shutdown().await;
 }

@@ -3,14 +3,17 @@
 //! Only the Discord REST base URL, the Orange URLs and the secrets differ from the defaults.
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::time::Duration;
 
 use orange_ticket_bot::app::{self, Running};
 use orange_ticket_bot::config::Settings;
-use orange_ticket_bot::sandbox::{self, RunningSandbox, SandboxOptions};
+use orange_ticket_bot::core::Core;
+use orange_ticket_bot::sandbox::{self, RunningSandbox, SandboxControl, SandboxOptions};
 use secrecy::SecretString;
+use serde_json::Value;
 use tempfile::TempDir;
 
-use super::fake_discord::{FakeDiscord, WAIT};
+use super::fake_discord::{FakeDiscord, Injected, InteractionPayload, WAIT};
 
 /// The real bot connected to a fake Discord; call [`TestBot::shutdown`] at the end of a test.
 #[derive(Debug)]
@@ -18,6 +21,7 @@ pub struct TestBot {
     pub fake: FakeDiscord,
     bot: Option<Running>,
     sandbox: Option<RunningSandbox>,
+    settings: Settings,
     _store: TempDir,
 }
 
@@ -29,7 +33,17 @@ impl TestBot {
 
     /// Like [`TestBot::start`], letting the test change settings first (e.g. `discord.guild_id`).
     pub async fn start_with(tweak: impl FnOnce(&mut Settings)) -> Self {
+        Self::start_full(|_| {}, tweak).await
+    }
+
+    /// Like [`TestBot::start_with`], letting the test arm faults in the fake before the bot
+    /// connects.
+    pub async fn start_full(
+        arm: impl FnOnce(&FakeDiscord),
+        tweak: impl FnOnce(&mut Settings),
+    ) -> Self {
         let fake = FakeDiscord::start().await;
+        arm(&fake);
         let store = tempfile::tempdir().expect("temp dir");
         let mut settings = Settings::defaults().expect("default settings");
         settings.discord.api_base_url = fake.base_url().parse().expect("fake URL");
@@ -50,19 +64,106 @@ impl TestBot {
             Some(SecretString::from(sandbox_settings.client_secret.clone()));
         tweak(&mut settings);
 
-        let bot = app::start_discord(settings).await.expect("the bot starts");
-        fake.wait_for("IDENTIFY", WAIT, |s| (s.identifies > 0).then_some(()))
-            .await;
-        fake.wait_for("command registration (PUT .../commands)", WAIT, |s| {
-            (s.global_commands.is_some() || !s.guild_commands.is_empty()).then_some(())
-        })
-        .await;
-        TestBot {
+        let mut bot = TestBot {
             fake,
-            bot: Some(bot),
+            bot: None,
             sandbox: Some(orange),
+            settings,
             _store: store,
+        };
+        bot.connect(WAIT).await;
+        bot
+    }
+
+    /// Starts the bot on the current settings and waits until it registered its commands.
+    async fn connect(&mut self, within: Duration) {
+        let registered_before = self.registrations();
+        let identifies_before = self.fake.state().identifies;
+        let bot = app::start_discord(self.settings.clone())
+            .await
+            .expect("the bot starts");
+        self.bot = Some(bot);
+        self.fake
+            .wait_for("IDENTIFY", within, |s| {
+                (s.identifies > identifies_before).then_some(())
+            })
+            .await;
+        self.fake
+            .wait_for("command registration (PUT .../commands)", within, |s| {
+                let done = s
+                    .requests
+                    .iter()
+                    .filter(|r| {
+                        r.route.is_some_and(|r| r.ends_with("/commands") && r.starts_with("PUT"))
+                            && r.status == 200
+                    })
+                    .count();
+                (done > registered_before).then_some(())
+            })
+            .await;
+    }
+
+    fn registrations(&self) -> usize {
+        self.fake
+            .state()
+            .requests
+            .iter()
+            .filter(|r| {
+                r.route
+                    .is_some_and(|r| r.ends_with("/commands") && r.starts_with("PUT"))
+                    && r.status == 200
+            })
+            .count()
+    }
+
+    /// Stops the bot and starts it again on the same store, sandbox and fake Discord.
+    pub async fn restart(&mut self) {
+        if let Some(bot) = self.bot.take() {
+            bot.shutdown().await;
         }
+        self.connect(WAIT).await;
+    }
+
+    /// The bot's core (store, Orange client), to check what it stored.
+    pub fn core(&self) -> &Core {
+        self.bot.as_ref().expect("the bot runs").core()
+    }
+
+    /// The Orange sandbox the bot talks to.
+    pub fn sandbox(&self) -> SandboxControl {
+        self.sandbox.as_ref().expect("the sandbox runs").control()
+    }
+
+    /// Injects an interaction and returns the text and embeds the user finally sees: the
+    /// immediate answer, or the deferred answer once edited.
+    pub async fn ask(&self, payload: &InteractionPayload) -> (Injected, Answer) {
+        let injected = self.fake.inject(payload).await;
+        let answer = self.answer(&injected).await;
+        (injected, answer)
+    }
+
+    /// The answer to `injected` (waits for a deferred one to be filled in).
+    pub async fn answer(&self, injected: &Injected) -> Answer {
+        self.answer_within(injected, WAIT).await
+    }
+
+    pub async fn answer_within(&self, injected: &Injected, within: Duration) -> Answer {
+        let callback = self.fake.wait_for_callback(injected).await;
+        let body = self
+            .fake
+            .wait_for(
+                &format!("the answer to interaction {}", injected.id),
+                within,
+                |s| {
+                    let i = s.interactions.get(&injected.id)?;
+                    let message = s.messages.get(&i.original_message?)?;
+                    // After a type 6 the original is the clicked message: answered once edited.
+                    let filled = callback["type"] != 6 || message.edits > 0;
+                    filled.then(|| message.body.clone())
+                },
+            )
+            .await;
+        Answer { callback, body }
     }
 
     /// Stops the bot; then the fake checks that it recorded no failures.
@@ -73,6 +174,38 @@ impl TestBot {
         if let Some(sandbox) = self.sandbox.take() {
             sandbox.shutdown().await;
         }
+    }
+}
+
+/// What a user sees in answer to an interaction.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// The first callback (type 4 answer, 5 defer, 9 modal, ...).
+    pub callback: Value,
+    /// The message body as last edited.
+    pub body: Value,
+}
+
+impl Answer {
+    pub fn content(&self) -> &str {
+        self.body["content"].as_str().unwrap_or("")
+    }
+
+    pub fn embeds(&self) -> &[Value] {
+        self.body["embeds"].as_array().map_or(&[], Vec::as_slice)
+    }
+
+    pub fn embed_title(&self) -> &str {
+        self.embeds()
+            .first()
+            .and_then(|e| e["title"].as_str())
+            .unwrap_or("")
+    }
+
+    /// Only the user sees it (flag 64 on the answer or on the deferral).
+    pub fn is_ephemeral(&self) -> bool {
+        let flags = |v: &Value| v["flags"].as_u64().unwrap_or(0) & 64 != 0;
+        flags(&self.callback["data"]) || flags(&self.body)
     }
 }
 

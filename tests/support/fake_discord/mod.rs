@@ -5,11 +5,12 @@
 //! faults ([`faults`]) and gateway events, and wait for what the bot does.
 //!
 //! Problems the bot causes (an unknown route, an invalid body, a late or second interaction
-//! callback) are recorded as failures: dropping the fake panics with them unless a test took
-//! them with [`FakeDiscord::take_failures`].
+//! callback, a message that would ping someone) are recorded as failures: dropping the fake
+//! panics with them unless a test took them with [`FakeDiscord::take_failures`].
 
 pub mod faults;
 pub mod gateway;
+pub mod mentions;
 pub mod payloads;
 pub mod rest;
 pub mod state;
@@ -27,8 +28,8 @@ use tokio::task::JoinHandle;
 pub use faults::Fault;
 pub use payloads::InteractionPayload;
 pub use state::{
-    APPLICATION_ID, BOT_USER_ID, CHANNEL_ID, FORUM_ID, FORUM_TAG_CLOSED, FORUM_TAG_OPEN, GUILD_ID,
-    RecordedRequest, State, USER_ID,
+    APPLICATION_ID, BOT_USER_ID, CHANNEL_ID, DM_CHANNEL_ID, FORUM_ID, FORUM_TAG_CLOSED,
+    FORUM_TAG_OPEN, GUILD_ID, RecordedRequest, State, USER_ID,
 };
 
 /// How long the `wait_for*` helpers wait by default.
@@ -133,6 +134,46 @@ impl FakeDiscord {
         self.state().requests.clone()
     }
 
+    /// The requests that created or edited a message (see [`RecordedRequest::message`]), e.g. to
+    /// assert that each turned pings off with [`RecordedRequest::allowed_mentions_none`].
+    pub fn message_requests(&self) -> Vec<RecordedRequest> {
+        let state = self.state();
+        let carries_message = |r: &&RecordedRequest| r.message().is_some();
+        state
+            .requests
+            .iter()
+            .filter(carries_message)
+            .cloned()
+            .collect()
+    }
+
+    /// The message object Discord returns for message `id` (e.g. to attach to a button click
+    /// with [`InteractionPayload::on_message`]).
+    pub fn message_json(&self, id: u64) -> Value {
+        let state = self.state();
+        assert!(
+            state.messages.contains_key(&id),
+            "no message {id} in the fake\n{}",
+            state.dump()
+        );
+        state.message_json(id)
+    }
+
+    /// The messages of a channel (or thread), in creation order.
+    pub fn messages_in(&self, channel_id: u64) -> Vec<state::Message> {
+        self.state().messages_in(channel_id)
+    }
+
+    /// The threads the bot created (including forum posts), in creation order.
+    pub fn threads(&self) -> Vec<state::Channel> {
+        let state = self.state();
+        let threads = state.thread_order.iter();
+        threads
+            .filter_map(|id| state.channels.get(id))
+            .cloned()
+            .collect()
+    }
+
     /// Takes the recorded failures, so an expected failure does not fail the test on drop.
     pub fn take_failures(&self) -> Vec<String> {
         std::mem::take(&mut self.state().failures)
@@ -185,6 +226,20 @@ impl FakeDiscord {
                 );
             }
         }
+    }
+
+    /// Waits for the first message (in creation order) that `check` accepts, e.g. a post in a
+    /// ticket thread; `what` names it in the panic on timeout.
+    pub async fn wait_for_message(
+        &self,
+        what: &str,
+        mut check: impl FnMut(&state::Message) -> bool,
+    ) -> state::Message {
+        self.wait_for(what, WAIT, |s| {
+            let mut messages = s.message_order.iter().filter_map(|id| s.messages.get(id));
+            messages.find(|m| check(m)).cloned()
+        })
+        .await
     }
 
     /// Waits for the `n`-th (1-based) request on `route` and returns it.
@@ -252,6 +307,7 @@ impl FakeDiscord {
                     channel_id: payload.channel_id,
                     injected_at: std::time::Instant::now(),
                     callback: None,
+                    callback_after: None,
                     original_message: None,
                     message_id: payload.message_id(),
                 },
@@ -292,8 +348,9 @@ impl FakeDiscord {
         .await
     }
 
-    /// Waits for the message that answers `injected` (a type 4 callback, or the edit of the
-    /// original response after a defer) and returns its body.
+    /// Waits for the message that answers `injected` and returns it: a type 4 callback's
+    /// message, the message a type 7 updated, or after a deferral the first `PATCH @original`
+    /// (type 5 or 6) or the first follow-up (type 5, as poise sends after `defer`).
     pub async fn wait_for_response_message(&self, injected: &Injected) -> state::Message {
         self.wait_for(
             &format!("the response message of interaction {}", injected.id),

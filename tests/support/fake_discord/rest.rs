@@ -1,6 +1,7 @@
 //! The REST API under `/api/v10`: one handler that records the request, matches it to a spec
-//! route, applies armed faults, validates the body and answers like Discord. An unknown route
-//! answers 404 and is recorded as a test failure.
+//! route, applies armed faults, validates the body, checks that no message would ping anyone
+//! ([`super::mentions`]) and answers like Discord. An unknown route answers 404 and is recorded
+//! as a test failure.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -14,11 +15,11 @@ use serde_json::{Value, json};
 
 use super::faults::{self, Fault};
 use super::state::{
-    APPLICATION_ID, BOT_USER_ID, INTERACTION_WINDOW, NONCE_WINDOW, RecordedRequest, State,
-    bot_user, human_user,
+    APPLICATION_ID, BOT_USER_ID, EPHEMERAL, INTERACTION_WINDOW, MAX_PINS, NONCE_WINDOW,
+    RecordedRequest, State, bot_user, human_user,
 };
 use super::validate::{self, Violation};
-use super::{Shared, state};
+use super::{Shared, mentions, state};
 
 /// Every route the fake answers, as `METHOD /spec/path`.
 pub const ROUTES: &[&str] = &[
@@ -35,6 +36,7 @@ pub const ROUTES: &[&str] = &[
     "GET /webhooks/{webhook_id}/{webhook_token}/messages/{message_id}",
     "PATCH /webhooks/{webhook_id}/{webhook_token}/messages/{message_id}",
     "DELETE /webhooks/{webhook_id}/{webhook_token}/messages/{message_id}",
+    "GET /channels/{channel_id}/messages",
     "POST /channels/{channel_id}/messages",
     "GET /channels/{channel_id}/messages/{message_id}",
     "PATCH /channels/{channel_id}/messages/{message_id}",
@@ -44,19 +46,23 @@ pub const ROUTES: &[&str] = &[
     "PATCH /channels/{channel_id}",
     "PUT /channels/{channel_id}/thread-members/{user_id}",
     "DELETE /channels/{channel_id}/thread-members/{user_id}",
+    "GET /channels/{channel_id}/pins",
+    "PUT /channels/{channel_id}/pins/{message_id}",
+    "DELETE /channels/{channel_id}/pins/{message_id}",
 ];
 
 pub fn router(shared: Arc<Shared>) -> Router {
     Router::new().fallback(handle).with_state(shared)
 }
 
-/// A matched request: its spec route and the values of the path's `{...}` segments.
+/// A matched request: its spec route, the values of the path's `{...}` segments and the query.
 struct Matched<'a> {
     route: &'static str,
     params: Vec<&'a str>,
+    query: Vec<(String, String)>,
 }
 
-fn classify<'a>(method: &Method, path: &'a str) -> Option<Matched<'a>> {
+fn classify<'a>(method: &Method, path: &'a str, query: Option<&str>) -> Option<Matched<'a>> {
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     let m = method.as_str();
     let route = ROUTES.iter().find(|r| {
@@ -77,7 +83,14 @@ fn classify<'a>(method: &Method, path: &'a str) -> Option<Matched<'a>> {
         .filter(|(p, _)| p.starts_with('{'))
         .map(|(_, s)| *s)
         .collect();
-    Some(Matched { route, params })
+    let query = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect();
+    Some(Matched {
+        route,
+        params,
+        query,
+    })
 }
 
 /// What the handler answers.
@@ -125,7 +138,7 @@ async fn handle(
     let path = full_path.strip_prefix("/api/v10").unwrap_or(full_path);
     let matched = full_path
         .starts_with("/api/v10/")
-        .then(|| classify(&method, path))
+        .then(|| classify(&method, path, uri.query()))
         .flatten();
     let route = matched.as_ref().map(|m| m.route);
     let label = format!("{method} {}", uri.path());
@@ -143,6 +156,9 @@ async fn handle(
             .map(Some)
             .map_err(|e| format!("{label}: body is not JSON ({e})"))
     };
+    if let (Some(route), Ok(Some(body))) = (route, &parsed) {
+        guard_mentions(&shared, route, &label, body);
+    }
     let fault = route.and_then(|r| faults::take(&mut shared.faults.lock().expect("faults"), r));
 
     let reply = match (&matched, &parsed) {
@@ -209,6 +225,14 @@ async fn handle(
     match reply.body {
         Some(body) => (reply.status, reply.headers, axum::Json(body)).into_response(),
         None => (reply.status, reply.headers).into_response(),
+    }
+}
+
+/// Records a failure when the message in `body` would ping anyone (see [`mentions`]).
+fn guard_mentions(shared: &Shared, route: &str, label: &str, body: &Value) {
+    let why = mentions::message_of(route, body).and_then(mentions::would_ping);
+    if let Some(why) = why {
+        shared.update(|s| s.fail(format!("{route} ({label}): would ping: {why}")));
     }
 }
 
@@ -392,21 +416,13 @@ fn answer(s: &mut State, m: &Matched<'_>, body: &Value, gateway_url: &str) -> Re
         "POST /interactions/{interaction_id}/{interaction_token}/callback" => {
             interaction_callback(s, p[0], p[1], body)
         }
-        "POST /webhooks/{webhook_id}/{webhook_token}" => {
-            if let Some(r) = wrong_application(p[0]) {
-                return r;
-            }
-            let Some(channel) = interaction_by_token(s, p[1]).map(|i| i.channel_id) else {
-                return unknown_webhook();
-            };
-            let id = s.add_message(channel, body.clone());
-            Reply::ok(s.message_json(id))
-        }
+        "POST /webhooks/{webhook_id}/{webhook_token}" => follow_up(s, p, body),
         "GET /webhooks/{webhook_id}/{webhook_token}/messages/{message_id}"
         | "PATCH /webhooks/{webhook_id}/{webhook_token}/messages/{message_id}"
         | "DELETE /webhooks/{webhook_id}/{webhook_token}/messages/{message_id}" => {
             webhook_message(s, m.route, p, body)
         }
+        "GET /channels/{channel_id}/messages" => channel_history(s, m),
         "POST /channels/{channel_id}/messages" => create_message(s, p[0], body),
         "GET /channels/{channel_id}/messages/{message_id}" => {
             match parse_id(p[1]).filter(|id| s.messages.contains_key(id)) {
@@ -450,6 +466,9 @@ fn answer(s: &mut State, m: &Matched<'_>, body: &Value, gateway_url: &str) -> Re
             }
             Reply::no_content()
         }
+        "GET /channels/{channel_id}/pins" => pinned_messages(s, p[0]),
+        "PUT /channels/{channel_id}/pins/{message_id}" => set_pin(s, p[0], p[1], true),
+        "DELETE /channels/{channel_id}/pins/{message_id}" => set_pin(s, p[0], p[1], false),
         other => unreachable!("route {other} listed but not answered"),
     }
 }
@@ -545,8 +564,51 @@ fn interaction_callback(s: &mut State, id: &str, token: &str, body: &Value) -> R
     };
     let stored = s.interactions.get_mut(&interaction.id).expect("just found");
     stored.callback = Some(body.clone());
+    stored.callback_after = Some(age);
     stored.original_message = original;
     Reply::no_content()
+}
+
+/// The callback type of an answered interaction (5 = deferred message, 6 = deferred update).
+fn callback_type(interaction: &state::Interaction) -> Option<u64> {
+    interaction.callback.as_ref()?["type"].as_u64()
+}
+
+/// The ephemeral flag the deferral chose: the deferred response keeps it, whatever the
+/// follow-up or edit that fills it in says.
+fn with_deferred_visibility(interaction: &state::Interaction, body: &Value) -> Value {
+    let deferred = interaction
+        .callback
+        .as_ref()
+        .and_then(|c| c["data"]["flags"].as_u64())
+        .unwrap_or(0);
+    let mut body = body.clone();
+    let flags = body["flags"].as_u64().unwrap_or(0);
+    body["flags"] = json!((flags & !EPHEMERAL) | (deferred & EPHEMERAL));
+    body
+}
+
+/// `POST /webhooks/{app}/{token}`: a follow-up message. After a type 5 deferral the first one
+/// fills in the deferred response (it becomes `@original`, with the deferral's visibility).
+fn follow_up(s: &mut State, p: &[&str], body: &Value) -> Reply {
+    if let Some(r) = wrong_application(p[0]) {
+        return r;
+    }
+    let Some(interaction) = interaction_by_token(s, p[1]).cloned() else {
+        return unknown_webhook();
+    };
+    let fills_deferral =
+        callback_type(&interaction) == Some(5) && interaction.original_message.is_none();
+    let body = if fills_deferral {
+        with_deferred_visibility(&interaction, body)
+    } else {
+        body.clone()
+    };
+    let id = s.add_message(interaction.channel_id, body);
+    if fills_deferral && let Some(i) = s.interactions.get_mut(&interaction.id) {
+        i.original_message = Some(id);
+    }
+    Reply::ok(s.message_json(id))
 }
 
 /// `GET`/`PATCH`/`DELETE /webhooks/{app}/{token}/messages/{id or @original}`.
@@ -557,11 +619,13 @@ fn webhook_message(s: &mut State, route: &str, p: &[&str], body: &Value) -> Repl
     let Some(interaction) = interaction_by_token(s, p[1]).cloned() else {
         return unknown_webhook();
     };
-    let target = if p[2] == "@original" {
-        interaction.original_message
+    let original = p[2] == "@original";
+    let target = if original {
+        original_target(&interaction)
     } else {
-        parse_id(p[2]).filter(|id| s.messages.contains_key(id))
-    };
+        parse_id(p[2])
+    }
+    .filter(|id| s.messages.contains_key(id));
     match (route.split_once(' ').map_or("", |r| r.0), target) {
         ("GET", Some(id)) => Reply::ok(s.message_json(id)),
         ("DELETE", Some(id)) => {
@@ -571,11 +635,15 @@ fn webhook_message(s: &mut State, route: &str, p: &[&str], body: &Value) -> Repl
         }
         ("PATCH", Some(id)) => {
             s.edit_message(id, body);
+            if original && let Some(i) = s.interactions.get_mut(&interaction.id) {
+                i.original_message = Some(id);
+            }
             Reply::ok(s.message_json(id))
         }
         // Editing the original after a defer (type 5) creates the response message.
-        ("PATCH", None) if p[2] == "@original" && interaction.callback.is_some() => {
-            let id = s.add_message(interaction.channel_id, body.clone());
+        ("PATCH", None) if original && callback_type(&interaction) == Some(5) => {
+            let body = with_deferred_visibility(&interaction, body);
+            let id = s.add_message(interaction.channel_id, body);
             if let Some(i) = s.interactions.get_mut(&interaction.id) {
                 i.original_message = Some(id);
             }
@@ -583,6 +651,16 @@ fn webhook_message(s: &mut State, route: &str, p: &[&str], body: &Value) -> Repl
         }
         _ => unknown_message(),
     }
+}
+
+/// What `@original` names: the response message, or after a deferred update (type 6) the
+/// message the clicked component is on.
+fn original_target(interaction: &state::Interaction) -> Option<u64> {
+    interaction.original_message.or_else(|| {
+        (callback_type(interaction) == Some(6))
+            .then_some(interaction.message_id)
+            .flatten()
+    })
 }
 
 fn create_message(s: &mut State, channel: &str, body: &Value) -> Reply {
@@ -632,22 +710,12 @@ fn create_thread(s: &mut State, parent: &str, from_message: Option<u64>, body: &
         })
         .unwrap_or_default();
     let id = s.add_thread(parent, kind, name, tags, from_message);
+    s.thread_order.push(id);
     let mut out = s.channel_json(id);
     if forum {
         // A forum post starts with its first message, which has the thread's id.
-        let starter = id;
-        let message = body["message"].clone();
-        s.messages.insert(
-            starter,
-            state::Message {
-                id: starter,
-                channel_id: id,
-                body: message,
-                edits: 0,
-            },
-        );
-        s.message_order.push(starter);
-        out["message"] = s.message_json(starter);
+        s.insert_message(id, id, body["message"].clone());
+        out["message"] = s.message_json(id);
     }
     Reply::json(StatusCode::CREATED, out)
 }
@@ -673,4 +741,73 @@ fn edit_channel(s: &mut State, channel: &str, body: &Value) -> Reply {
     }
     let id = c.id;
     Reply::ok(s.channel_json(id))
+}
+
+/// `GET /channels/{id}/messages`: the newest `limit` (1–100, default 50) messages, newest
+/// first, like Discord. Ephemeral responses are not part of a channel's history.
+fn channel_history(s: &mut State, m: &Matched<'_>) -> Reply {
+    let Some(channel) = parse_id(m.params[0]).filter(|id| s.channels.contains_key(id)) else {
+        return unknown_channel();
+    };
+    let mut limit = 50;
+    for (key, value) in &m.query {
+        match (key.as_str(), value.parse::<usize>()) {
+            ("limit", Ok(n)) if (1..=100).contains(&n) => limit = n,
+            ("limit", _) => {
+                return invalid_form_body(&[Violation {
+                    path: "limit".into(),
+                    rule: format!("limit is an integer from 1 to 100 (got {value:?})"),
+                }]);
+            }
+            _ => s.fail(format!(
+                "GET /channels/{channel}/messages: the fake does not support `{key}` \
+                 (only `limit`); extend it before relying on it"
+            )),
+        }
+    }
+    let ids: Vec<u64> = s
+        .messages_in(channel)
+        .iter()
+        .rev()
+        .filter(|msg| !msg.is_ephemeral())
+        .take(limit)
+        .map(|msg| msg.id)
+        .collect();
+    Reply::ok(ids.into_iter().map(|id| s.message_json(id)).collect())
+}
+
+/// `GET /channels/{id}/pins`: the pinned messages, newest first.
+fn pinned_messages(s: &State, channel: &str) -> Reply {
+    let Some(channel) = parse_id(channel).filter(|id| s.channels.contains_key(id)) else {
+        return unknown_channel();
+    };
+    let pinned = s
+        .messages_in(channel)
+        .into_iter()
+        .rev()
+        .filter(|m| m.pinned);
+    Reply::ok(pinned.map(|m| s.message_json(m.id)).collect())
+}
+
+/// `PUT`/`DELETE /channels/{id}/pins/{message}`: 204, or 10003 / 10008 / 30003 like Discord.
+fn set_pin(s: &mut State, channel: &str, message: &str, pinned: bool) -> Reply {
+    let Some(channel) = parse_id(channel).filter(|id| s.channels.contains_key(id)) else {
+        return unknown_channel();
+    };
+    let already = s.messages_in(channel).iter().filter(|m| m.pinned).count();
+    let Some(msg) = parse_id(message)
+        .and_then(|id| s.messages.get_mut(&id))
+        .filter(|m| m.channel_id == channel)
+    else {
+        return unknown_message();
+    };
+    if pinned && !msg.pinned && already >= MAX_PINS {
+        return Reply::error(
+            StatusCode::BAD_REQUEST,
+            30003,
+            "Maximum number of pins reached (50)",
+        );
+    }
+    msg.pinned = pinned;
+    Reply::no_content()
 }

@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use super::mentions;
+
 /// The application id (from READY) and the bot's user id differ on purpose: a mix-up shows.
 pub const APPLICATION_ID: u64 = 1_100_000_000_000_000_001;
 pub const BOT_USER_ID: u64 = 1_100_000_000_000_000_002;
@@ -19,6 +21,13 @@ pub const FORUM_TAG_OPEN: u64 = 1_100_000_000_000_000_006;
 pub const FORUM_TAG_CLOSED: u64 = 1_100_000_000_000_000_007;
 /// The human who clicks and types in injected interactions.
 pub const USER_ID: u64 = 1_100_000_000_000_000_008;
+/// The direct-message channel between the human user and the bot (type 1).
+pub const DM_CHANNEL_ID: u64 = 1_100_000_000_000_000_009;
+
+/// Message flag of an ephemeral message (seen only by the user who interacted).
+pub const EPHEMERAL: u64 = 1 << 6;
+/// Discord refuses a 51st pin in a channel.
+pub const MAX_PINS: usize = 50;
 
 /// Discord's window for the first answer to an interaction.
 pub const INTERACTION_WINDOW: Duration = Duration::from_secs(3);
@@ -38,6 +47,20 @@ pub struct RecordedRequest {
     /// Time since the fake started.
     pub at: Duration,
     pub status: u16,
+}
+
+impl RecordedRequest {
+    /// The message this request creates or edits (a channel message, a type 4/7 callback's
+    /// `data`, a webhook follow-up or edit, a forum post's first message); `None` otherwise.
+    pub fn message(&self) -> Option<&Value> {
+        mentions::message_of(self.route?, self.body.as_ref()?)
+    }
+
+    /// For a request carrying a message: whether its `allowed_mentions` turns every ping off
+    /// (`{"parse": []}`, no `users` or `roles` listed). `None` for other requests.
+    pub fn allowed_mentions_none(&self) -> Option<bool> {
+        self.message().map(mentions::suppresses_all)
+    }
 }
 
 /// One gateway frame, in either direction.
@@ -61,7 +84,10 @@ pub struct Interaction {
     pub injected_at: Instant,
     /// The body of the first (accepted) callback.
     pub callback: Option<Value>,
-    /// The message made by the callback (type 4) or by the first edit after a defer.
+    /// How long after injection the first accepted callback came (to assert a prompt deferral).
+    pub callback_after: Option<Duration>,
+    /// The response message (`@original`): made by a type 4 callback, the message a type 7
+    /// updated, or after a defer the first edit of `@original` or (type 5) the first follow-up.
     pub original_message: Option<u64>,
     /// For a component click: the message the component is on.
     pub message_id: Option<u64>,
@@ -91,6 +117,7 @@ pub struct Message {
     /// The last body (create, then each edit merged over it).
     pub body: Value,
     pub edits: usize,
+    pub pinned: bool,
 }
 
 impl Message {
@@ -100,6 +127,15 @@ impl Message {
 
     pub fn embeds(&self) -> &[Value] {
         self.body["embeds"].as_array().map_or(&[], Vec::as_slice)
+    }
+
+    pub fn flags(&self) -> u64 {
+        self.body["flags"].as_u64().unwrap_or(0)
+    }
+
+    /// Whether only the interacting user sees it (it is then absent from the channel's history).
+    pub fn is_ephemeral(&self) -> bool {
+        self.flags() & EPHEMERAL != 0
     }
 }
 
@@ -116,6 +152,8 @@ pub struct State {
     pub messages: HashMap<u64, Message>,
     /// Message ids in creation order.
     pub message_order: Vec<u64>,
+    /// Ids of the threads the bot created through the REST API, in creation order.
+    pub thread_order: Vec<u64>,
     pub interactions: HashMap<u64, Interaction>,
     /// Global commands (`None` until registered).
     pub global_commands: Option<Value>,
@@ -137,6 +175,7 @@ impl State {
             channels: HashMap::new(),
             messages: HashMap::new(),
             message_order: Vec::new(),
+            thread_order: Vec::new(),
             interactions: HashMap::new(),
             global_commands: None,
             guild_commands: HashMap::new(),
@@ -144,7 +183,12 @@ impl State {
             identifies: 0,
             resumes: 0,
         };
-        for (id, kind, name) in [(CHANNEL_ID, 0, "tickets"), (FORUM_ID, 15, "ticket-forum")] {
+        let channels = [
+            (CHANNEL_ID, 0, "tickets"),
+            (FORUM_ID, 15, "ticket-forum"),
+            (DM_CHANNEL_ID, 1, ""),
+        ];
+        for (id, kind, name) in channels {
             state.channels.insert(
                 id,
                 Channel {
@@ -180,17 +224,31 @@ impl State {
     /// Stores a new message and returns its id.
     pub fn add_message(&mut self, channel_id: u64, body: Value) -> u64 {
         let id = self.next_id();
-        self.messages.insert(
-            id,
-            Message {
-                id,
-                channel_id,
-                body,
-                edits: 0,
-            },
-        );
-        self.message_order.push(id);
+        self.insert_message(id, channel_id, body);
         id
+    }
+
+    /// Stores a message under a chosen id (a forum post's first message has the thread's id).
+    pub fn insert_message(&mut self, id: u64, channel_id: u64, body: Value) {
+        let message = Message {
+            id,
+            channel_id,
+            body,
+            edits: 0,
+            pinned: false,
+        };
+        self.messages.insert(id, message);
+        self.message_order.push(id);
+    }
+
+    /// The messages of a channel, in creation order.
+    pub fn messages_in(&self, channel_id: u64) -> Vec<Message> {
+        self.message_order
+            .iter()
+            .filter_map(|id| self.messages.get(id))
+            .filter(|m| m.channel_id == channel_id)
+            .cloned()
+            .collect()
     }
 
     /// Merges an edit over a stored message (top-level keys replace, like Discord's PATCH).
@@ -256,10 +314,19 @@ impl State {
             "attachments": [],
             "embeds": or_empty("embeds"),
             "components": or_empty("components"),
-            "pinned": false,
+            "pinned": msg.pinned,
             "type": 0,
-            "flags": msg.body["flags"].as_u64().unwrap_or(0),
+            "flags": msg.flags(),
         });
+        // A DM belongs to no guild.
+        if self
+            .channels
+            .get(&msg.channel_id)
+            .is_some_and(|c| c.kind == 1)
+            && let Some(obj) = out.as_object_mut()
+        {
+            obj.remove("guild_id");
+        }
         if let Some(nonce) = msg.body.get("nonce").filter(|n| !n.is_null()) {
             out["nonce"] = nonce.clone();
         }
@@ -276,6 +343,10 @@ impl State {
     /// The channel object Discord returns.
     pub fn channel_json(&self, id: u64) -> Value {
         let c = &self.channels[&id];
+        if c.kind == 1 {
+            return json!({"id": c.id.to_string(), "type": 1, "flags": 0,
+                          "last_message_id": null, "recipients": [human_user()]});
+        }
         let mut out = json!({
             "id": c.id.to_string(),
             "type": c.kind,
