@@ -94,9 +94,21 @@ pub fn card_buttons(id: &TicketId) -> Vec<CreateActionRow> {
         CreateButton::new(custom.encode()).label(label).style(style)
     };
     vec![CreateActionRow::Buttons(vec![
-        button(CustomId::Refresh(id.clone()), "Refresh", ButtonStyle::Secondary),
-        button(CustomId::Comment(id.clone()), "Add comment", ButtonStyle::Primary),
-        button(CustomId::Follow(id.clone()), "Follow", ButtonStyle::Secondary),
+        button(
+            CustomId::Refresh(id.clone()),
+            "Refresh",
+            ButtonStyle::Secondary,
+        ),
+        button(
+            CustomId::Comment(id.clone()),
+            "Add comment",
+            ButtonStyle::Primary,
+        ),
+        button(
+            CustomId::Follow(id.clone()),
+            "Follow",
+            ButtonStyle::Secondary,
+        ),
     ])]
 }
 
@@ -199,23 +211,27 @@ async fn on_click(
                     .embed(embed)
                     .components(buttons)
                     .allowed_mentions(no_mentions());
-                click.channel_id.edit_message(http, click.message.id, edit).await?;
+                click
+                    .channel_id
+                    .edit_message(http, click.message.id, edit)
+                    .await?;
             }
             let result = result.map(|t| render::reply::refreshed(&t));
             super::commands::finish_with(http, reply, result, Vec::new()).await
         }
-        CustomId::Comment(id) => {
-            match modals::comment(&id, data.settings.core.comment_max_chars) {
-                Some(form) => reply.modal(http, form).await,
-                None => {
-                    reply
-                        .answer_ephemeral(http, &Reply::text(render::reply::unknown_button()))
-                        .await
-                }
+        CustomId::Comment(id) => match modals::comment(&id, data.settings.core.comment_max_chars) {
+            Some(form) => reply.modal(http, form).await,
+            None => {
+                reply
+                    .answer_ephemeral(http, &Reply::text(render::reply::unknown_button()))
+                    .await
             }
-        }
+        },
         CustomId::Follow(id) => {
-            click.channel_id.add_thread_member(http, click.user.id).await?;
+            click
+                .channel_id
+                .add_thread_member(http, click.user.id)
+                .await?;
             reply
                 .answer_ephemeral(http, &Reply::text(render::reply::following_thread(&id)))
                 .await
@@ -299,7 +315,11 @@ mod tests {
             assert_eq!(CustomId::parse(&encoded), Some(custom), "{encoded}");
         }
         assert_eq!(CustomId::parse("refresh"), None, "not namespaced");
-        assert_eq!(CustomId::parse("otb:refresh:12/34"), None, "not a ticket id");
+        assert_eq!(
+            CustomId::parse("otb:refresh:12/34"),
+            None,
+            "not a ticket id"
+        );
         assert_eq!(CustomId::parse("otb:page:x:1"), None);
         let long = CustomId::CommentForm(TicketId::parse(&"9".repeat(64)).expect("id"));
         assert!(long.checked().is_some());

@@ -4,8 +4,8 @@
 
 use std::sync::atomic::Ordering;
 
-use poise::serenity_prelude as serenity;
 use poise::FrameworkError;
+use poise::serenity_prelude as serenity;
 
 use super::Data;
 use super::actor::Refusal;
@@ -92,6 +92,9 @@ pub async fn on_error(error: FrameworkError<'_, Data, CommandError>) {
         }
         other => {
             tracing::warn!(error = %other, "interaction not handled");
+            if let Some(ctx) = other.ctx() {
+                tell(ctx, "That did not work; the details are in the bot's logs.").await;
+            }
         }
     }
 }

@@ -53,15 +53,13 @@ pub fn create(
                 description_max,
             )
             .placeholder("Symptoms, since when, what was tried")),
-            row(
-                input(
-                    InputTextStyle::Short,
-                    "Your reference (optional)",
-                    "reference",
-                    REFERENCE_MAX,
-                )
-                .required(false),
-            ),
+            row(input(
+                InputTextStyle::Short,
+                "Your reference (optional)",
+                "reference",
+                REFERENCE_MAX,
+            )
+            .required(false)),
         ]),
     )
 }

@@ -29,7 +29,11 @@ pub enum Interaction<'a> {
 }
 
 impl Interaction<'_> {
-    async fn create(&self, http: &Http, response: CreateInteractionResponse) -> serenity::Result<()> {
+    async fn create(
+        &self,
+        http: &Http,
+        response: CreateInteractionResponse,
+    ) -> serenity::Result<()> {
         match self {
             Interaction::Command(i) => i.create_response(http, response).await,
             Interaction::Component(i) => i.create_response(http, response).await,

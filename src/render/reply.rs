@@ -8,9 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::card::{self, Card, md};
 use crate::core::{Outcome, role_label};
-use crate::domain::{
-    Contact, Conversation, Permission, TeamSettings, Ticket, TicketId, Transport,
-};
+use crate::domain::{Contact, Conversation, Permission, TeamSettings, Ticket, TicketId, Transport};
 
 /// A sentence (markdown) and cards.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -97,11 +95,7 @@ pub fn reply(outcome: &Outcome, now: DateTime<Utc>) -> Reply {
 
 /// A header card was re-read from Orange and edited in place.
 pub fn refreshed(t: &Ticket) -> Reply {
-    Reply::text(format!(
-        "Ticket {} refreshed: {}.",
-        t.id,
-        t.status.label()
-    ))
+    Reply::text(format!("Ticket {} refreshed: {}.", t.id, t.status.label()))
 }
 
 /// A click on a card whose ticket is no longer linked where the card is.

@@ -43,7 +43,10 @@ async fn the_bot_registers_every_command_globally_under_the_application_id() {
         ]
     );
     let status = &ticket["options"][7];
-    assert_eq!(status["description"], "Check the Orange API status and the bot's own");
+    assert_eq!(
+        status["description"],
+        "Check the Orange API status and the bot's own"
+    );
     let menu = find(&commands, "Open Orange ticket");
     assert_eq!(menu["type"], 3, "a message context-menu command");
     let put = bot
@@ -114,10 +117,7 @@ async fn when_orange_is_unreachable_ticket_status_shows_a_short_private_message(
     assert_eq!(answer.callback["type"], 5, "deferred first");
     assert!(answer.is_ephemeral(), "{answer:?}");
     let content = answer.content();
-    assert!(
-        content.starts_with("Orange"),
-        "a short sentence: {content}"
-    );
+    assert!(content.starts_with("Orange"), "a short sentence: {content}");
     assert!(content.len() < 300, "{content}");
     for leak in ["http", "127.0.0.1", "token", "error sending request"] {
         assert!(!content.contains(leak), "leaks {leak}: {content}");
@@ -137,7 +137,12 @@ async fn ticket_status_shows_orange_and_the_bots_own_state() {
         .expect("fields")
         .iter()
         .take(4)
-        .map(|f| (f["name"].as_str().unwrap_or(""), f["value"].as_str().unwrap_or("")))
+        .map(|f| {
+            (
+                f["name"].as_str().unwrap_or(""),
+                f["value"].as_str().unwrap_or(""),
+            )
+        })
         .collect();
     assert_eq!(
         fields,
@@ -155,8 +160,8 @@ async fn ticket_status_shows_orange_and_the_bots_own_state() {
 #[tokio::test]
 async fn direct_messages_and_other_guilds_get_one_polite_refusal_which_is_audited() {
     const OTHER_GUILD: u64 = 1_100_000_000_000_000_999;
-    let bot = TestBot::start_with(|s: &mut Settings| s.discord.allowed_guilds = vec![GUILD_ID])
-        .await;
+    let bot =
+        TestBot::start_with(|s: &mut Settings| s.discord.allowed_guilds = vec![GUILD_ID]).await;
     let (_, dm) = bot
         .ask(&InteractionPayload::slash("ticket").sub("status").in_dm())
         .await;

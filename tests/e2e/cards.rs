@@ -42,7 +42,11 @@ async fn refresh_edits_the_card_in_place() {
         .expect("status");
     let (card_id, message) = card(&bot, opened.thread);
     let (_, answer) = bot
-        .ask(&click(format!("otb:refresh:{}", opened.id), &opened, message))
+        .ask(&click(
+            format!("otb:refresh:{}", opened.id),
+            &opened,
+            message,
+        ))
         .await;
     assert_eq!(
         answer.content(),
@@ -57,8 +61,7 @@ async fn refresh_edits_the_card_in_place() {
     );
     assert_eq!(edited.embeds()[0]["color"], 0xff7900);
     assert_eq!(
-        edited.body["components"][0]["components"][0]["label"],
-        "Refresh",
+        edited.body["components"][0]["components"][0]["label"], "Refresh",
         "the buttons stay"
     );
     bot.shutdown().await;
@@ -70,13 +73,20 @@ async fn add_comment_opens_a_form_whose_comment_reaches_orange() {
     let (_, message) = card(&bot, opened.thread);
     let injected = bot
         .fake
-        .inject(&click(format!("otb:comment:{}", opened.id), &opened, message))
+        .inject(&click(
+            format!("otb:comment:{}", opened.id),
+            &opened,
+            message,
+        ))
         .await;
     let form = bot.fake.wait_for_callback(&injected).await;
     assert_eq!(form["type"], 9);
     let custom_id = form["data"]["custom_id"].as_str().expect("id").to_owned();
     assert_eq!(custom_id, format!("otb:form:comment:{}", opened.id));
-    assert_eq!(form["data"]["components"][0]["components"][0]["max_length"], 4000);
+    assert_eq!(
+        form["data"]["components"][0]["components"][0]["max_length"],
+        4000
+    );
     let (_, answer) = bot
         .ask(
             &InteractionPayload::modal_submit(&custom_id, &[("text", "Swapped the SFP")])
@@ -105,7 +115,11 @@ async fn follow_adds_the_user_to_the_thread() {
     let (bot, opened) = started_with_a_ticket().await;
     let (_, message) = card(&bot, opened.thread);
     let (_, answer) = bot
-        .ask(&click(format!("otb:follow:{}", opened.id), &opened, message))
+        .ask(&click(
+            format!("otb:follow:{}", opened.id),
+            &opened,
+            message,
+        ))
         .await;
     assert_eq!(
         answer.content(),
@@ -115,10 +129,7 @@ async fn follow_adds_the_user_to_the_thread() {
         )
     );
     assert!(answer.is_ephemeral());
-    assert_eq!(
-        bot.fake.state().channels[&opened.thread].members,
-        [USER_ID]
-    );
+    assert_eq!(bot.fake.state().channels[&opened.thread].members, [USER_ID]);
     bot.shutdown().await;
 }
 
@@ -164,7 +175,11 @@ async fn a_card_whose_ticket_was_unlinked_and_an_unknown_button_say_so() {
         "This button is no longer in use: run the command again."
     );
     assert_eq!(bot.fake.state().messages[&card_id].edits, 0);
-    assert_eq!(bot.sandbox().counters().total_calls(), calls, "no Orange call");
+    assert_eq!(
+        bot.sandbox().counters().total_calls(),
+        calls,
+        "no Orange call"
+    );
     bot.shutdown().await;
 }
 
@@ -177,7 +192,11 @@ async fn a_button_on_a_card_posted_before_a_restart_still_works() {
         .expect("status");
     let (card_id, message) = card(&bot, opened.thread);
     let (_, answer) = bot
-        .ask(&click(format!("otb:refresh:{}", opened.id), &opened, message))
+        .ask(&click(
+            format!("otb:refresh:{}", opened.id),
+            &opened,
+            message,
+        ))
         .await;
     assert_eq!(
         answer.content(),

@@ -43,13 +43,27 @@ async fn follow_and_unfollow_are_for_administrators() {
     assert_eq!(subscriptions[0].0, Conversation::discord(CHANNEL_ID));
 
     let (_, unfollow) = bot
-        .ask(&InteractionPayload::slash("ticket").sub("unfollow").as_admin())
+        .ask(
+            &InteractionPayload::slash("ticket")
+                .sub("unfollow")
+                .as_admin(),
+        )
         .await;
-    assert_eq!(unfollow.content(), "No longer following the ticket feed here.");
+    assert_eq!(
+        unfollow.content(),
+        "No longer following the ticket feed here."
+    );
     let (_, again) = bot
-        .ask(&InteractionPayload::slash("ticket").sub("unfollow").as_admin())
+        .ask(
+            &InteractionPayload::slash("ticket")
+                .sub("unfollow")
+                .as_admin(),
+        )
         .await;
-    assert_eq!(again.content(), "This channel does not follow the ticket feed.");
+    assert_eq!(
+        again.content(),
+        "This channel does not follow the ticket feed."
+    );
     bot.shutdown().await;
 }
 
@@ -94,7 +108,10 @@ async fn profile_without_options_is_a_form_prefilled_with_the_saved_contact() {
             ],
         ))
         .await;
-    assert_eq!(saved.content(), "Contact saved: Ada King (+44 20 7946 0000).");
+    assert_eq!(
+        saved.content(),
+        "Contact saved: Ada King (+44 20 7946 0000)."
+    );
     bot.shutdown().await;
 }
 
@@ -106,7 +123,7 @@ async fn config_sets_roles_and_a_denied_role_cannot_open_tickets() {
         .ask(
             &InteractionPayload::slash("ticket")
                 .sub("config")
-                .option("permission", "Create")
+                .option("permission", 0)
                 .option("roles", format!("<@&{NOC_ROLE}>")),
         )
         .await;
@@ -118,7 +135,7 @@ async fn config_sets_roles_and_a_denied_role_cannot_open_tickets() {
         .ask(
             &InteractionPayload::slash("ticket")
                 .sub("config")
-                .option("permission", "Create")
+                .option("permission", 0)
                 .option("roles", format!("<@&{NOC_ROLE}>"))
                 .as_admin(),
         )
@@ -192,7 +209,7 @@ async fn config_feed_and_default_contact() {
         .ask(
             &InteractionPayload::slash("ticket")
                 .sub("config")
-                .option("default_contact", "Mine")
+                .option("default_contact", 0)
                 .as_admin(),
         )
         .await;
@@ -205,7 +222,7 @@ async fn config_feed_and_default_contact() {
         .ask(
             &InteractionPayload::slash("ticket")
                 .sub("config")
-                .option("default_contact", "Mine")
+                .option("default_contact", 0)
                 .as_admin(),
         )
         .await;
@@ -213,7 +230,7 @@ async fn config_feed_and_default_contact() {
         .ask(
             &InteractionPayload::slash("ticket")
                 .sub("config")
-                .option("feed", "Here")
+                .option("feed", 0)
                 .as_admin(),
         )
         .await;

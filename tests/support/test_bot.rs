@@ -94,7 +94,8 @@ impl TestBot {
                     .requests
                     .iter()
                     .filter(|r| {
-                        r.route.is_some_and(|r| r.ends_with("/commands") && r.starts_with("PUT"))
+                        r.route
+                            .is_some_and(|r| r.ends_with("/commands") && r.starts_with("PUT"))
                             && r.status == 200
                     })
                     .count();

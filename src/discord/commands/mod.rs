@@ -62,7 +62,9 @@ pub async fn check(ctx: Context<'_>) -> Result<bool, CommandError> {
 }
 
 /// The application context and its actor (already admitted by [`check`]).
-fn turn(ctx: Context<'_>) -> Result<(poise::ApplicationContext<'_, Data, CommandError>, Actor), CommandError> {
+fn turn(
+    ctx: Context<'_>,
+) -> Result<(poise::ApplicationContext<'_, Data, CommandError>, Actor), CommandError> {
     let poise::Context::Application(app) = ctx else {
         return Err(CommandError::NotASlashCommand);
     };
@@ -84,7 +86,11 @@ fn in_thread(app: &poise::ApplicationContext<'_, Data, CommandError>) -> bool {
 }
 
 /// A slash command's whole life: defer, run `command`, answer.
-async fn dispatch(ctx: Context<'_>, command: Command, placement: Placement) -> Result<(), CommandError> {
+async fn dispatch(
+    ctx: Context<'_>,
+    command: Command,
+    placement: Placement,
+) -> Result<(), CommandError> {
     let (app, actor) = turn(ctx)?;
     let http = ctx.http();
     let data = ctx.data();
@@ -167,7 +173,10 @@ async fn show_form(ctx: Context<'_>, form: serenity::CreateModal) -> Result<(), 
 }
 
 /// Suggestions as Discord's autocomplete answer; none for a refused actor.
-fn choices(ctx: Context<'_>, suggestions: impl FnOnce(&Data) -> Vec<Suggestion>) -> CreateAutocompleteResponse {
+fn choices(
+    ctx: Context<'_>,
+    suggestions: impl FnOnce(&Data) -> Vec<Suggestion>,
+) -> CreateAutocompleteResponse {
     let admitted = match ctx {
         poise::Context::Application(app) => {
             actor::actor(ctx.data(), Source::command(app.interaction)).is_ok()

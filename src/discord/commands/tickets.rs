@@ -19,7 +19,9 @@ async fn ac_technical(ctx: Context<'_>, partial: &str) -> CreateAutocompleteResp
         poise::Context::Application(app) => typed_option(&app.interaction.data.options, "service"),
         poise::Context::Prefix(_) => None,
     };
-    choices(ctx, |d| d.core.suggest_technical(service.as_deref(), partial))
+    choices(ctx, |d| {
+        d.core.suggest_technical(service.as_deref(), partial)
+    })
 }
 
 async fn ac_ticket(ctx: Context<'_>, partial: &str) -> CreateAutocompleteResponse {
@@ -48,13 +50,15 @@ pub async fn create(
         return answer_now(ctx, &Reply::text(e.user_message())).await;
     }
     let max = data.settings.core.description_max_chars;
-    let form = match (ServiceNumber::parse(&service), TechnicalNumber::parse(&technical)) {
+    let form = match (
+        ServiceNumber::parse(&service),
+        TechnicalNumber::parse(&technical),
+    ) {
         (Ok(s), Ok(t)) => modals::create(&s, &t, max),
         _ => None,
     };
-    let form = form.unwrap_or_else(|| {
-        modals::create_full(Some(&service), Some(&technical), None, None, max)
-    });
+    let form = form
+        .unwrap_or_else(|| modals::create_full(Some(&service), Some(&technical), None, None, max));
     show_form(ctx, form).await
 }
 
