@@ -21,7 +21,7 @@ pub struct Cli {
 
 #[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
 pub enum Mode {
-    /// Connect to Discord, serve the /ticket commands and run the watcher (the default).
+    /// Connect to Discord and serve the /ticket commands (the default; without DISCORD_TOKEN on a terminal: the console).
     Run,
     /// Drive the bot from a terminal or a piped script, without Discord.
     Console,
