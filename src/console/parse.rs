@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::core::{Command, ConfigInput, CreateInput, ProfileInput, SearchInput};
+use crate::core::{Command, ConfigInput, CreateInput, ProfileInput, SearchInput, input};
 use crate::domain::Conversation;
 
 /// A sub-command of `/ticket`, and its required and optional options.
@@ -181,6 +181,14 @@ pub fn command(
         })),
         "config" if show_only => Command::Config(None),
         "config" => {
+            let asked = ["permission", "feed", "default_contact"]
+                .iter()
+                .filter(|k| o.contains_key(**k))
+                .count();
+            if asked > 1 {
+                return Err(input::ONE_SETTING_AT_A_TIME.into());
+            }
+            let mut take = |k: &str| o.remove(k);
             let change = if let Some(permission) = take("permission") {
                 ConfigInput::Roles {
                     permission,
@@ -203,7 +211,7 @@ pub fn command(
                     }
                 }
             } else {
-                return Err("`roles:` goes with `permission:`.".into());
+                return Err(input::ROLES_WITHOUT_PERMISSION.into());
             };
             Command::Config(Some(change))
         }

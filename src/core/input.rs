@@ -123,6 +123,12 @@ pub fn contact(
     })
 }
 
+/// `config` changes one setting per call.
+pub const ONE_SETTING_AT_A_TIME: &str =
+    "Change one setting at a time: permission (with roles), feed or default contact.";
+/// `roles` says nothing without the permission it is for.
+pub const ROLES_WITHOUT_PERMISSION: &str = "`roles:` goes with `permission:`.";
+
 /// A permission name: `create`, `comment`, `link` or `admin`.
 pub fn permission(raw: &str) -> Result<Permission, CoreError> {
     let wanted = raw.trim().to_ascii_lowercase();

@@ -253,3 +253,42 @@ async fn config_feed_and_default_contact() {
     assert_eq!(value(&shown, "Team feed"), format!("<#{CHANNEL_ID}>"));
     bot.shutdown().await;
 }
+
+#[tokio::test]
+async fn config_takes_one_setting_at_a_time_and_roles_need_a_permission() {
+    let bot = TestBot::start().await;
+    let (_, two) = bot
+        .ask(
+            &InteractionPayload::slash("ticket")
+                .sub("config")
+                .option("permission", 1)
+                .option("feed", 1)
+                .as_admin(),
+        )
+        .await;
+    assert_eq!(
+        two.content(),
+        "Change one setting at a time: permission (with roles), feed or default contact."
+    );
+    let (_, roles) = bot
+        .ask(
+            &InteractionPayload::slash("ticket")
+                .sub("config")
+                .option("roles", "<@&1>")
+                .as_admin(),
+        )
+        .await;
+    assert_eq!(roles.content(), "`roles:` goes with `permission:`.");
+    assert_eq!(
+        bot.core()
+            .store()
+            .audit_log(10)
+            .expect("audit")
+            .iter()
+            .filter(|a| a.action == "admin")
+            .count(),
+        0,
+        "nothing changed"
+    );
+    bot.shutdown().await;
+}

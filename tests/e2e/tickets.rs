@@ -571,3 +571,102 @@ async fn the_message_command_prefills_the_form_and_links_back_to_the_message() {
     assert_eq!(ticket.external_id.as_deref(), Some(link.as_str()));
     bot.shutdown().await;
 }
+
+#[tokio::test]
+async fn ticket_ids_autocomplete_from_linked_and_recently_seen_tickets() {
+    let bot = TestBot::start().await;
+    set_profile(&bot).await;
+    let opened = open_ticket(&bot, "Linked one", Duration::from_secs(5)).await;
+    let (_, shown) = bot
+        .ask(
+            &InteractionPayload::slash("ticket")
+                .sub("show")
+                .option("id", "1234567890"),
+        )
+        .await;
+    assert_eq!(shown.embed_title(), "Ticket 1234567890 — Ongoing");
+    let calls = bot.sandbox().counters().total_calls();
+    let injected = bot
+        .fake
+        .inject(
+            &InteractionPayload::autocomplete("ticket")
+                .sub("show")
+                .focused("id", ""),
+        )
+        .await;
+    let answer = bot.fake.wait_for_callback(&injected).await;
+    let values: Vec<&str> = answer["data"]["choices"]
+        .as_array()
+        .expect("choices")
+        .iter()
+        .filter_map(|c| c["value"].as_str())
+        .collect();
+    assert_eq!(
+        values,
+        [opened.id.as_str(), "1234567890"],
+        "linked first, then seen"
+    );
+    let injected = bot
+        .fake
+        .inject(
+            &InteractionPayload::autocomplete("ticket")
+                .sub("show")
+                .focused("id", "#12345"),
+        )
+        .await;
+    let answer = bot.fake.wait_for_callback(&injected).await;
+    assert_eq!(
+        answer["data"]["choices"],
+        serde_json::json!([{"name": "1234567890", "value": "1234567890"}])
+    );
+    assert_eq!(
+        bot.sandbox().counters().total_calls(),
+        calls,
+        "no Orange call"
+    );
+    bot.shutdown().await;
+}
+
+#[tokio::test]
+async fn when_discord_refuses_the_thread_the_user_still_gets_the_new_id() {
+    let bot = TestBot::start().await;
+    set_profile(&bot).await;
+    bot.fake.fail_next(
+        "POST /channels/{channel_id}/threads",
+        crate::support::fake_discord::Fault::ServerError,
+        1,
+    );
+    let slash = bot
+        .fake
+        .inject(
+            &InteractionPayload::slash("ticket")
+                .sub("create")
+                .option("service", "LD000000")
+                .option("technical", "LD000001"),
+        )
+        .await;
+    bot.fake.wait_for_callback(&slash).await;
+    let (_, answer) = bot
+        .ask(&InteractionPayload::modal_submit(
+            "otb:form:create:LD000000:LD000001",
+            &[("description", "No thread for me"), ("reference", "")],
+        ))
+        .await;
+    let content = answer.content();
+    let id = content
+        .strip_prefix("Ticket ")
+        .and_then(|r| r.split_once(' '))
+        .map(|(id, _)| id.to_owned())
+        .expect("the id is given");
+    assert_eq!(
+        content,
+        format!("Ticket {id} opened, but it could not be linked here: use `/ticket link id:{id}`.")
+    );
+    let id = TicketId::parse(&id).expect("id");
+    assert!(
+        bot.sandbox().ticket(&id).is_some(),
+        "the ticket exists at Orange"
+    );
+    assert!(bot.core().store().links().expect("links").is_empty());
+    bot.shutdown().await;
+}

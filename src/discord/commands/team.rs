@@ -1,9 +1,10 @@
 //! Team commands: this channel's ticket feed, one's Orange contact, the team's settings.
 
-use super::{Placement, dispatch, show_form, turn};
-use crate::core::{Command, ConfigInput, ProfileInput};
+use super::{Placement, answer_now, dispatch, show_form, turn};
+use crate::core::{Command, ConfigInput, ProfileInput, input};
 use crate::discord::{CommandError, Context, modals};
 use crate::domain::Conversation;
+use crate::render::Reply;
 
 /// Follow the team's new and changed tickets in this channel
 #[poise::command(slash_command)]
@@ -63,6 +64,15 @@ pub enum PermissionChoice {
     Admin,
 }
 
+fn permission_name(p: PermissionChoice) -> &'static str {
+    match p {
+        PermissionChoice::Create => "create",
+        PermissionChoice::Comment => "comment",
+        PermissionChoice::Link => "link",
+        PermissionChoice::Admin => "admin",
+    }
+}
+
 #[derive(Debug, Clone, Copy, poise::ChoiceParameter)]
 pub enum FeedChoice {
     #[name = "here"]
@@ -92,9 +102,20 @@ pub async fn config(
     #[description = "The contact for members without one"] default_contact: Option<ContactChoice>,
 ) -> Result<(), CommandError> {
     let (app, _) = turn(ctx)?;
+    let asked = [
+        permission.is_some(),
+        feed.is_some(),
+        default_contact.is_some(),
+    ];
+    if asked.iter().filter(|a| **a).count() > 1 {
+        return answer_now(ctx, &Reply::text(input::ONE_SETTING_AT_A_TIME)).await;
+    }
+    if roles.is_some() && permission.is_none() {
+        return answer_now(ctx, &Reply::text(input::ROLES_WITHOUT_PERMISSION)).await;
+    }
     let change = match (permission, feed, default_contact) {
         (Some(p), _, _) => Some(ConfigInput::Roles {
-            permission: format!("{p:?}").to_ascii_lowercase(),
+            permission: permission_name(p).to_owned(),
             roles: roles.unwrap_or_default(),
         }),
         (None, Some(FeedChoice::Here), _) => Some(ConfigInput::Feed(Some(Conversation::discord(
