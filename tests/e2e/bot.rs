@@ -4,10 +4,8 @@
 use orange_ticket_bot::config::Settings;
 use serde_json::Value;
 
-use crate::support::fake_discord::{
-    APPLICATION_ID, BOT_USER_ID, Fault, GUILD_ID, InteractionPayload,
-};
-use crate::support::test_bot::{TestBot, closed_port_url};
+use crate::support::fake_discord::{APPLICATION_ID, BOT_USER_ID, Fault, GUILD_ID};
+use crate::support::test_bot::{TestBot, closed_port_url, ticket};
 
 fn find<'a>(commands: &'a Value, name: &str) -> &'a Value {
     commands
@@ -97,9 +95,7 @@ async fn a_failed_registration_is_retried_and_the_bot_then_answers() {
         .map(|r| r.status)
         .collect();
     assert_eq!(puts, [500, 200], "one failure, then a retry");
-    let (_, answer) = bot
-        .ask(&InteractionPayload::slash("ticket").sub("status"))
-        .await;
+    let (_, answer) = bot.ask(&ticket("status")).await;
     assert_eq!(answer.embed_title(), "Orange API: OK");
     bot.shutdown().await;
 }
@@ -111,9 +107,7 @@ async fn when_orange_is_unreachable_ticket_status_shows_a_short_private_message(
         s.orange.retry.max_attempts = 1;
     })
     .await;
-    let (_, answer) = bot
-        .ask(&InteractionPayload::slash("ticket").sub("status"))
-        .await;
+    let (_, answer) = bot.ask(&ticket("status")).await;
     assert_eq!(answer.callback["type"], 5, "deferred first");
     assert!(answer.is_ephemeral(), "{answer:?}");
     let content = answer.content();
@@ -128,9 +122,7 @@ async fn when_orange_is_unreachable_ticket_status_shows_a_short_private_message(
 #[tokio::test]
 async fn ticket_status_shows_orange_and_the_bots_own_state() {
     let bot = TestBot::start().await;
-    let (_, answer) = bot
-        .ask(&InteractionPayload::slash("ticket").sub("status"))
-        .await;
+    let (_, answer) = bot.ask(&ticket("status")).await;
     assert_eq!(answer.embed_title(), "Orange API: OK");
     let fields: Vec<(&str, &str)> = answer.embeds()[0]["fields"]
         .as_array()
@@ -162,21 +154,13 @@ async fn direct_messages_and_other_guilds_get_one_polite_refusal_which_is_audite
     const OTHER_GUILD: u64 = 1_100_000_000_000_000_999;
     let bot =
         TestBot::start_with(|s: &mut Settings| s.discord.allowed_guilds = vec![GUILD_ID]).await;
-    let (_, dm) = bot
-        .ask(&InteractionPayload::slash("ticket").sub("status").in_dm())
-        .await;
+    let (_, dm) = bot.ask(&ticket("status").in_dm()).await;
     assert_eq!(
         dm.content(),
         "Ticket commands work in a server's channels, not in direct messages."
     );
     assert!(dm.is_ephemeral());
-    let (_, other) = bot
-        .ask(
-            &InteractionPayload::slash("ticket")
-                .sub("status")
-                .in_guild(OTHER_GUILD),
-        )
-        .await;
+    let (_, other) = bot.ask(&ticket("status").in_guild(OTHER_GUILD)).await;
     assert_eq!(other.content(), "This bot is not enabled for this server.");
     assert!(other.is_ephemeral());
     let audit = bot.core().store().audit_log(10).expect("audit");

@@ -7,7 +7,7 @@ use std::time::Duration;
 use orange_ticket_bot::domain::Status;
 
 use crate::support::fake_discord::{CHANNEL_ID, InteractionPayload, USER_ID};
-use crate::support::test_bot::TestBot;
+use crate::support::test_bot::{TestBot, ticket};
 use crate::tickets::{Opened, open_ticket, set_profile};
 
 /// The pinned header card of a thread, as the gateway would send it with a click.
@@ -27,6 +27,20 @@ fn click(custom_id: String, opened: &Opened, message: serde_json::Value) -> Inte
         .on_message(message)
 }
 
+/// Clicks Refresh on the thread's card; returns the card's id and the answer's text.
+async fn refresh(bot: &TestBot, opened: &Opened) -> (u64, String) {
+    let (card_id, message) = card(bot, opened.thread);
+    let (_, answer) = bot
+        .ask(&click(
+            format!("otb:refresh:{}", opened.id),
+            opened,
+            message,
+        ))
+        .await;
+    assert!(answer.is_ephemeral());
+    (card_id, answer.content().to_owned())
+}
+
 async fn started_with_a_ticket() -> (TestBot, Opened) {
     let bot = TestBot::start().await;
     set_profile(&bot).await;
@@ -40,19 +54,8 @@ async fn refresh_edits_the_card_in_place() {
     bot.sandbox()
         .set_status(&opened.id, Status::Ongoing, Some("Engineer on site".into()))
         .expect("status");
-    let (card_id, message) = card(&bot, opened.thread);
-    let (_, answer) = bot
-        .ask(&click(
-            format!("otb:refresh:{}", opened.id),
-            &opened,
-            message,
-        ))
-        .await;
-    assert_eq!(
-        answer.content(),
-        format!("Ticket {} refreshed: Ongoing.", opened.id)
-    );
-    assert!(answer.is_ephemeral());
+    let (card_id, answer) = refresh(&bot, &opened).await;
+    assert_eq!(answer, format!("Ticket {} refreshed: Ongoing.", opened.id));
     let edited = bot.fake.state().messages[&card_id].clone();
     assert_eq!(edited.edits, 1);
     assert_eq!(
@@ -97,15 +100,11 @@ async fn add_comment_opens_a_form_whose_comment_reaches_orange() {
         answer.content(),
         format!("Comment added to ticket {}.", opened.id)
     );
-    let notes = bot
-        .sandbox()
-        .ticket(&opened.id)
-        .and_then(|t| t.notes)
-        .unwrap_or_default();
+    let notes = bot.notes(&opened.id);
     assert!(
         notes
             .iter()
-            .any(|n| n.text == "[Alice via discord] Swapped the SFP")
+            .any(|n| n == "[Alice via discord] Swapped the SFP")
     );
     bot.shutdown().await;
 }
@@ -137,17 +136,13 @@ async fn follow_adds_the_user_to_the_thread() {
 async fn a_card_whose_ticket_was_unlinked_and_an_unknown_button_say_so() {
     let (bot, opened) = started_with_a_ticket().await;
     let (_, unlinked) = bot
-        .ask(
-            &InteractionPayload::slash("ticket")
-                .sub("unlink")
-                .in_thread(opened.thread, CHANNEL_ID),
-        )
+        .ask(&ticket("unlink").in_thread(opened.thread, CHANNEL_ID))
         .await;
     assert_eq!(
         unlinked.content(),
         format!("Unlinked from ticket {}.", opened.id)
     );
-    let calls = bot.sandbox().counters().total_calls();
+    let calls = bot.orange_calls();
     let (card_id, message) = card(&bot, opened.thread);
     for action in ["refresh", "comment", "follow"] {
         let (_, answer) = bot
@@ -175,11 +170,7 @@ async fn a_card_whose_ticket_was_unlinked_and_an_unknown_button_say_so() {
         "This button is no longer in use: run the command again."
     );
     assert_eq!(bot.fake.state().messages[&card_id].edits, 0);
-    assert_eq!(
-        bot.sandbox().counters().total_calls(),
-        calls,
-        "no Orange call"
-    );
+    assert_eq!(bot.orange_calls(), calls, "no Orange call");
     bot.shutdown().await;
 }
 
@@ -190,18 +181,8 @@ async fn a_button_on_a_card_posted_before_a_restart_still_works() {
     bot.sandbox()
         .set_status(&opened.id, Status::Restored, None)
         .expect("status");
-    let (card_id, message) = card(&bot, opened.thread);
-    let (_, answer) = bot
-        .ask(&click(
-            format!("otb:refresh:{}", opened.id),
-            &opened,
-            message,
-        ))
-        .await;
-    assert_eq!(
-        answer.content(),
-        format!("Ticket {} refreshed: Restored.", opened.id)
-    );
+    let (card_id, answer) = refresh(&bot, &opened).await;
+    assert_eq!(answer, format!("Ticket {} refreshed: Restored.", opened.id));
     assert_eq!(
         bot.fake.state().messages[&card_id].embeds()[0]["title"],
         format!("Ticket {} — Restored", opened.id)

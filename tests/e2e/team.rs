@@ -4,7 +4,7 @@
 use orange_ticket_bot::domain::Conversation;
 
 use crate::support::fake_discord::{CHANNEL_ID, InteractionPayload};
-use crate::support::test_bot::TestBot;
+use crate::support::test_bot::{TestBot, ticket};
 use crate::tickets::set_profile;
 
 const NOC_ROLE: u64 = 1_100_000_000_000_000_555;
@@ -13,11 +13,7 @@ const NOC_ROLE: u64 = 1_100_000_000_000_000_555;
 async fn follow_and_unfollow_are_for_administrators() {
     let bot = TestBot::start().await;
     let (_, denied) = bot
-        .ask(
-            &InteractionPayload::slash("ticket")
-                .sub("follow")
-                .option("services", "LD000000"),
-        )
+        .ask(&ticket("follow").option("services", "LD000000"))
         .await;
     assert_eq!(
         denied.content(),
@@ -27,8 +23,7 @@ async fn follow_and_unfollow_are_for_administrators() {
 
     let (_, follow) = bot
         .ask(
-            &InteractionPayload::slash("ticket")
-                .sub("follow")
+            &ticket("follow")
                 .option("services", "LD000000")
                 .option("statuses", "ongoing, restored")
                 .as_admin(),
@@ -42,24 +37,12 @@ async fn follow_and_unfollow_are_for_administrators() {
     assert_eq!(subscriptions.len(), 1);
     assert_eq!(subscriptions[0].0, Conversation::discord(CHANNEL_ID));
 
-    let (_, unfollow) = bot
-        .ask(
-            &InteractionPayload::slash("ticket")
-                .sub("unfollow")
-                .as_admin(),
-        )
-        .await;
+    let (_, unfollow) = bot.ask(&ticket("unfollow").as_admin()).await;
     assert_eq!(
         unfollow.content(),
         "No longer following the ticket feed here."
     );
-    let (_, again) = bot
-        .ask(
-            &InteractionPayload::slash("ticket")
-                .sub("unfollow")
-                .as_admin(),
-        )
-        .await;
+    let (_, again) = bot.ask(&ticket("unfollow").as_admin()).await;
     assert_eq!(
         again.content(),
         "This channel does not follow the ticket feed."
@@ -72,8 +55,7 @@ async fn profile_without_options_is_a_form_prefilled_with_the_saved_contact() {
     let bot = TestBot::start().await;
     let (_, none) = bot
         .ask(
-            &InteractionPayload::slash("ticket")
-                .sub("profile")
+            &ticket("profile")
                 .option("first_name", "Ada")
                 .option("last_name", "Lovelace"),
         )
@@ -83,10 +65,7 @@ async fn profile_without_options_is_a_form_prefilled_with_the_saved_contact() {
         "Give an email or a phone number so Orange can reach you."
     );
     set_profile(&bot).await;
-    let injected = bot
-        .fake
-        .inject(&InteractionPayload::slash("ticket").sub("profile"))
-        .await;
+    let injected = bot.fake.inject(&ticket("profile")).await;
     let form = bot.fake.wait_for_callback(&injected).await;
     assert_eq!(form["type"], 9);
     assert_eq!(form["data"]["custom_id"], "otb:form:profile");
@@ -121,8 +100,7 @@ async fn config_sets_roles_and_a_denied_role_cannot_open_tickets() {
     set_profile(&bot).await;
     let (_, denied) = bot
         .ask(
-            &InteractionPayload::slash("ticket")
-                .sub("config")
+            &ticket("config")
                 .option("permission", 0)
                 .option("roles", format!("<@&{NOC_ROLE}>")),
         )
@@ -133,8 +111,7 @@ async fn config_sets_roles_and_a_denied_role_cannot_open_tickets() {
     );
     let (_, set) = bot
         .ask(
-            &InteractionPayload::slash("ticket")
-                .sub("config")
+            &ticket("config")
                 .option("permission", 0)
                 .option("roles", format!("<@&{NOC_ROLE}>"))
                 .as_admin(),
@@ -164,8 +141,7 @@ async fn config_sets_roles_and_a_denied_role_cannot_open_tickets() {
 
     let (_, refused) = bot
         .ask(
-            &InteractionPayload::slash("ticket")
-                .sub("create")
+            &ticket("create")
                 .option("service", "LD000000")
                 .option("technical", "LD000001"),
         )
@@ -190,8 +166,7 @@ async fn config_sets_roles_and_a_denied_role_cannot_open_tickets() {
     let injected = bot
         .fake
         .inject(
-            &InteractionPayload::slash("ticket")
-                .sub("create")
+            &ticket("create")
                 .option("service", "LD000000")
                 .option("technical", "LD000001")
                 .with_roles(&[NOC_ROLE]),
@@ -206,12 +181,7 @@ async fn config_sets_roles_and_a_denied_role_cannot_open_tickets() {
 async fn config_feed_and_default_contact() {
     let bot = TestBot::start().await;
     let (_, no_profile) = bot
-        .ask(
-            &InteractionPayload::slash("ticket")
-                .sub("config")
-                .option("default_contact", 0)
-                .as_admin(),
-        )
+        .ask(&ticket("config").option("default_contact", 0).as_admin())
         .await;
     assert_eq!(
         no_profile.content(),
@@ -219,20 +189,10 @@ async fn config_feed_and_default_contact() {
     );
     set_profile(&bot).await;
     let (_, contact) = bot
-        .ask(
-            &InteractionPayload::slash("ticket")
-                .sub("config")
-                .option("default_contact", 0)
-                .as_admin(),
-        )
+        .ask(&ticket("config").option("default_contact", 0).as_admin())
         .await;
     let (_, feed) = bot
-        .ask(
-            &InteractionPayload::slash("ticket")
-                .sub("config")
-                .option("feed", 0)
-                .as_admin(),
-        )
+        .ask(&ticket("config").option("feed", 0).as_admin())
         .await;
     let value = |answer: &crate::support::test_bot::Answer, name: &str| {
         answer.embeds()[0]["fields"]
@@ -247,9 +207,7 @@ async fn config_feed_and_default_contact() {
         "Ada Lovelace (ada@example.net)"
     );
     assert_eq!(value(&feed, "Team feed"), format!("<#{CHANNEL_ID}>"));
-    let (_, shown) = bot
-        .ask(&InteractionPayload::slash("ticket").sub("config"))
-        .await;
+    let (_, shown) = bot.ask(&ticket("config")).await;
     assert_eq!(value(&shown, "Team feed"), format!("<#{CHANNEL_ID}>"));
     bot.shutdown().await;
 }
@@ -259,8 +217,7 @@ async fn config_takes_one_setting_at_a_time_and_roles_need_a_permission() {
     let bot = TestBot::start().await;
     let (_, two) = bot
         .ask(
-            &InteractionPayload::slash("ticket")
-                .sub("config")
+            &ticket("config")
                 .option("permission", 1)
                 .option("feed", 1)
                 .as_admin(),
@@ -271,12 +228,7 @@ async fn config_takes_one_setting_at_a_time_and_roles_need_a_permission() {
         "Change one setting at a time: permission (with roles), feed or default contact."
     );
     let (_, roles) = bot
-        .ask(
-            &InteractionPayload::slash("ticket")
-                .sub("config")
-                .option("roles", "<@&1>")
-                .as_admin(),
-        )
+        .ask(&ticket("config").option("roles", "<@&1>").as_admin())
         .await;
     assert_eq!(roles.content(), "`roles:` goes with `permission:`.");
     assert_eq!(

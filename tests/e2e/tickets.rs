@@ -9,14 +9,13 @@ use orange_ticket_bot::sandbox::{FaultConfig, Operation};
 use serde_json::Value;
 
 use crate::support::fake_discord::{CHANNEL_ID, FORUM_ID, InteractionPayload};
-use crate::support::test_bot::{Answer, TestBot};
+use crate::support::test_bot::{Answer, TestBot, ticket};
 
 /// Sets the fake user's contact (Orange needs one on every ticket).
 pub async fn set_profile(bot: &TestBot) {
     let (_, answer) = bot
         .ask(
-            &InteractionPayload::slash("ticket")
-                .sub("profile")
+            &ticket("profile")
                 .option("first_name", "Ada")
                 .option("last_name", "Lovelace")
                 .option("email", "ada@example.net"),
@@ -36,13 +35,12 @@ pub struct Opened {
     pub answer: Answer,
 }
 
-/// `/ticket create` on the documented service, then the form; returns the new ticket and thread.
-pub async fn open_ticket(bot: &TestBot, description: &str, within: Duration) -> Opened {
+/// `/ticket create` on the documented service; returns the form's custom id.
+async fn create_form(bot: &TestBot) -> String {
     let slash = bot
         .fake
         .inject(
-            &InteractionPayload::slash("ticket")
-                .sub("create")
+            &ticket("create")
                 .option("service", "LD000000")
                 .option("technical", "LD000001"),
         )
@@ -51,10 +49,16 @@ pub async fn open_ticket(bot: &TestBot, description: &str, within: Duration) -> 
     assert_eq!(modal["type"], 9, "a form: {modal}");
     let custom_id = modal["data"]["custom_id"].as_str().expect("custom id");
     assert_eq!(custom_id, "otb:form:create:LD000000:LD000001");
+    custom_id.to_owned()
+}
+
+/// `/ticket create` on the documented service, then the form; returns the new ticket and thread.
+pub async fn open_ticket(bot: &TestBot, description: &str, within: Duration) -> Opened {
+    let custom_id = create_form(bot).await;
     let submit = bot
         .fake
         .inject(&InteractionPayload::modal_submit(
-            custom_id,
+            &custom_id,
             &[("description", description), ("reference", "")],
         ))
         .await;
@@ -219,42 +223,34 @@ async fn in_a_forum_the_ticket_becomes_a_post_whose_first_message_is_the_pinned_
 #[tokio::test]
 async fn autocomplete_answers_from_the_cache_without_calling_orange() {
     let bot = TestBot::start().await;
-    let before = bot.sandbox().counters().total_calls();
-    let injected = bot
-        .fake
-        .inject(
+    let before = bot.orange_calls();
+    let answer = bot
+        .suggest(
             &InteractionPayload::autocomplete("ticket")
                 .sub("create")
                 .focused("service", ""),
         )
         .await;
-    let answer = bot.fake.wait_for_callback(&injected).await;
     assert_eq!(answer["type"], 8);
     let choices = answer["data"]["choices"].as_array().expect("choices");
     assert!(!choices.is_empty() && choices.len() <= 25, "{answer}");
     assert_eq!(choices[0]["name"], "LD000000 — Name of the service");
     assert_eq!(choices[0]["value"], "LD000000");
 
-    let injected = bot
-        .fake
-        .inject(
+    let answer = bot
+        .suggest(
             &InteractionPayload::autocomplete("ticket")
                 .sub("create")
                 .option("service", "LD000000")
                 .focused("technical", "LD"),
         )
         .await;
-    let answer = bot.fake.wait_for_callback(&injected).await;
     assert_eq!(
         answer["data"]["choices"],
         serde_json::json!([{"name": "LD000001 (service LD000000)", "value": "LD000001"}]),
         "only the chosen service's technical numbers"
     );
-    assert_eq!(
-        bot.sandbox().counters().total_calls(),
-        before,
-        "no Orange call"
-    );
+    assert_eq!(bot.orange_calls(), before, "no Orange call");
     bot.shutdown().await;
 }
 
@@ -266,8 +262,7 @@ async fn bad_input_gets_a_clear_private_answer_and_stores_nothing() {
 
     let (_, unknown) = bot
         .ask(
-            &InteractionPayload::slash("ticket")
-                .sub("create")
+            &ticket("create")
                 .option("service", "LD999999")
                 .option("technical", "LD000001"),
         )
@@ -287,13 +282,7 @@ async fn bad_input_gets_a_clear_private_answer_and_stores_nothing() {
     assert_eq!(empty.content(), "The description is empty.");
     assert!(empty.is_ephemeral());
 
-    let (_, bad_id) = bot
-        .ask(
-            &InteractionPayload::slash("ticket")
-                .sub("show")
-                .option("id", "12/34"),
-        )
-        .await;
+    let (_, bad_id) = bot.ask(&ticket("show").option("id", "12/34")).await;
     assert_eq!(
         bad_id.content(),
         "Ticket id `12/34` may only contain letters, digits, `-` and `_`."
@@ -301,8 +290,7 @@ async fn bad_input_gets_a_clear_private_answer_and_stores_nothing() {
 
     let (_, long) = bot
         .ask(
-            &InteractionPayload::slash("ticket")
-                .sub("comment")
+            &ticket("comment")
                 .option("text", "x".repeat(4001))
                 .option("id", "1234567890"),
         )
@@ -333,13 +321,7 @@ async fn a_note_with_everyone_and_5000_characters_shows_without_a_ping_newest_no
     bot.sandbox()
         .add_orange_note(&id, "Inward customer comments".into(), loud)
         .expect("note");
-    let (injected, answer) = bot
-        .ask(
-            &InteractionPayload::slash("ticket")
-                .sub("show")
-                .option("id", "1234567890"),
-        )
-        .await;
+    let (injected, answer) = bot.ask(&ticket("show").option("id", "1234567890")).await;
     let embed = &answer.embeds()[0];
     assert_eq!(embed["title"], "Ticket 1234567890 — Ongoing");
     let fields = embed["fields"].as_array().expect("fields");
@@ -378,8 +360,7 @@ async fn comment_in_a_thread_goes_to_its_ticket_signed_by_the_user() {
     let opened = open_ticket(&bot, "Packet loss", Duration::from_secs(5)).await;
     let (_, answer) = bot
         .ask(
-            &InteractionPayload::slash("ticket")
-                .sub("comment")
+            &ticket("comment")
                 .option("text", "Rebooted the CPE @here")
                 .in_thread(opened.thread, CHANNEL_ID),
         )
@@ -388,23 +369,15 @@ async fn comment_in_a_thread_goes_to_its_ticket_signed_by_the_user() {
         answer.content(),
         format!("Comment added to ticket {}.", opened.id)
     );
-    let notes = bot
-        .sandbox()
-        .ticket(&opened.id)
-        .and_then(|t| t.notes)
-        .unwrap_or_default();
+    let notes = bot.notes(&opened.id);
     assert!(
         notes
             .iter()
-            .any(|n| n.text == "[Alice via discord] Rebooted the CPE @here"),
+            .any(|n| n == "[Alice via discord] Rebooted the CPE @here"),
         "{notes:?}"
     );
     let (_, unlinked) = bot
-        .ask(
-            &InteractionPayload::slash("ticket")
-                .sub("comment")
-                .option("text", "where does this go?"),
-        )
+        .ask(&ticket("comment").option("text", "where does this go?"))
         .await;
     assert_eq!(
         unlinked.content(),
@@ -417,12 +390,7 @@ async fn comment_in_a_thread_goes_to_its_ticket_signed_by_the_user() {
 async fn search_pages_with_previous_and_next_buttons() {
     let bot = TestBot::start_with(|s| s.orange.search.page_size = 2).await;
     let (injected, first) = bot
-        .ask(
-            &InteractionPayload::slash("ticket")
-                .sub("search")
-                .option("sort", 0)
-                .option("order", 0),
-        )
+        .ask(&ticket("search").option("sort", 0).option("order", 0))
         .await;
     let footer = first.embeds()[0]["footer"]["text"].as_str().unwrap_or("");
     assert!(footer.starts_with("page 1 of "), "{footer}");
@@ -462,13 +430,7 @@ async fn search_pages_with_previous_and_next_buttons() {
 #[tokio::test]
 async fn link_in_a_channel_opens_a_thread_unlink_and_link_again_in_that_thread() {
     let bot = TestBot::start().await;
-    let (_, linked) = bot
-        .ask(
-            &InteractionPayload::slash("ticket")
-                .sub("link")
-                .option("id", "1234567890"),
-        )
-        .await;
+    let (_, linked) = bot.ask(&ticket("link").option("id", "1234567890")).await;
     let thread = bot.fake.threads()[0].id;
     assert_eq!(
         linked.content(),
@@ -476,19 +438,14 @@ async fn link_in_a_channel_opens_a_thread_unlink_and_link_again_in_that_thread()
     );
     assert_eq!(bot.fake.threads()[0].name, "1234567890 · LD000000");
     let (_, unlinked) = bot
-        .ask(
-            &InteractionPayload::slash("ticket")
-                .sub("unlink")
-                .in_thread(thread, CHANNEL_ID),
-        )
+        .ask(&ticket("unlink").in_thread(thread, CHANNEL_ID))
         .await;
     assert_eq!(unlinked.content(), "Unlinked from ticket 1234567890.");
     assert!(bot.core().store().links().expect("links").is_empty());
 
     let (_, again) = bot
         .ask(
-            &InteractionPayload::slash("ticket")
-                .sub("link")
+            &ticket("link")
                 .option("id", "1234567890")
                 .in_thread(thread, CHANNEL_ID),
         )
@@ -577,24 +534,16 @@ async fn ticket_ids_autocomplete_from_linked_and_recently_seen_tickets() {
     let bot = TestBot::start().await;
     set_profile(&bot).await;
     let opened = open_ticket(&bot, "Linked one", Duration::from_secs(5)).await;
-    let (_, shown) = bot
-        .ask(
-            &InteractionPayload::slash("ticket")
-                .sub("show")
-                .option("id", "1234567890"),
-        )
-        .await;
+    let (_, shown) = bot.ask(&ticket("show").option("id", "1234567890")).await;
     assert_eq!(shown.embed_title(), "Ticket 1234567890 — Ongoing");
-    let calls = bot.sandbox().counters().total_calls();
-    let injected = bot
-        .fake
-        .inject(
+    let calls = bot.orange_calls();
+    let answer = bot
+        .suggest(
             &InteractionPayload::autocomplete("ticket")
                 .sub("show")
                 .focused("id", ""),
         )
         .await;
-    let answer = bot.fake.wait_for_callback(&injected).await;
     let values: Vec<&str> = answer["data"]["choices"]
         .as_array()
         .expect("choices")
@@ -606,24 +555,18 @@ async fn ticket_ids_autocomplete_from_linked_and_recently_seen_tickets() {
         [opened.id.as_str(), "1234567890"],
         "linked first, then seen"
     );
-    let injected = bot
-        .fake
-        .inject(
+    let answer = bot
+        .suggest(
             &InteractionPayload::autocomplete("ticket")
                 .sub("show")
                 .focused("id", "#12345"),
         )
         .await;
-    let answer = bot.fake.wait_for_callback(&injected).await;
     assert_eq!(
         answer["data"]["choices"],
         serde_json::json!([{"name": "1234567890", "value": "1234567890"}])
     );
-    assert_eq!(
-        bot.sandbox().counters().total_calls(),
-        calls,
-        "no Orange call"
-    );
+    assert_eq!(bot.orange_calls(), calls, "no Orange call");
     bot.shutdown().await;
 }
 
@@ -636,19 +579,10 @@ async fn when_discord_refuses_the_thread_the_user_still_gets_the_new_id() {
         crate::support::fake_discord::Fault::ServerError,
         1,
     );
-    let slash = bot
-        .fake
-        .inject(
-            &InteractionPayload::slash("ticket")
-                .sub("create")
-                .option("service", "LD000000")
-                .option("technical", "LD000001"),
-        )
-        .await;
-    bot.fake.wait_for_callback(&slash).await;
+    let custom_id = create_form(&bot).await;
     let (_, answer) = bot
         .ask(&InteractionPayload::modal_submit(
-            "otb:form:create:LD000000:LD000001",
+            &custom_id,
             &[("description", "No thread for me"), ("reference", "")],
         ))
         .await;

@@ -8,12 +8,13 @@ use std::time::Duration;
 use orange_ticket_bot::app::{self, Running};
 use orange_ticket_bot::config::Settings;
 use orange_ticket_bot::core::Core;
+use orange_ticket_bot::domain::TicketId;
 use orange_ticket_bot::sandbox::{self, RunningSandbox, SandboxControl, SandboxOptions};
 use secrecy::SecretString;
 use serde_json::Value;
 use tempfile::TempDir;
 
-use super::fake_discord::{FakeDiscord, Injected, InteractionPayload, WAIT};
+use super::fake_discord::{FakeDiscord, Injected, InteractionPayload, State, WAIT};
 
 /// The real bot connected to a fake Discord; call [`TestBot::shutdown`] at the end of a test.
 #[derive(Debug)]
@@ -77,7 +78,7 @@ impl TestBot {
 
     /// Starts the bot on the current settings and waits until it registered its commands.
     async fn connect(&mut self, within: Duration) {
-        let registered_before = self.registrations();
+        let registered_before = registrations(&self.fake.state());
         let identifies_before = self.fake.state().identifies;
         let bot = app::start_discord(self.settings.clone())
             .await
@@ -90,31 +91,9 @@ impl TestBot {
             .await;
         self.fake
             .wait_for("command registration (PUT .../commands)", within, |s| {
-                let done = s
-                    .requests
-                    .iter()
-                    .filter(|r| {
-                        r.route
-                            .is_some_and(|r| r.ends_with("/commands") && r.starts_with("PUT"))
-                            && r.status == 200
-                    })
-                    .count();
-                (done > registered_before).then_some(())
+                (registrations(s) > registered_before).then_some(())
             })
             .await;
-    }
-
-    fn registrations(&self) -> usize {
-        self.fake
-            .state()
-            .requests
-            .iter()
-            .filter(|r| {
-                r.route
-                    .is_some_and(|r| r.ends_with("/commands") && r.starts_with("PUT"))
-                    && r.status == 200
-            })
-            .count()
     }
 
     /// Stops the bot and starts it again on the same store, sandbox and fake Discord.
@@ -135,12 +114,36 @@ impl TestBot {
         self.sandbox.as_ref().expect("the sandbox runs").control()
     }
 
+    /// The texts of a ticket's notes at Orange.
+    pub fn notes(&self, id: &TicketId) -> Vec<String> {
+        self.sandbox()
+            .ticket(id)
+            .and_then(|t| t.notes)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|n| n.text)
+            .collect()
+    }
+
+    /// How many calls Orange has had, every operation together.
+    pub fn orange_calls(&self) -> u64 {
+        self.sandbox().counters().total_calls()
+    }
+
     /// Injects an interaction and returns the text and embeds the user finally sees: the
     /// immediate answer, or the deferred answer once edited.
     pub async fn ask(&self, payload: &InteractionPayload) -> (Injected, Answer) {
         let injected = self.fake.inject(payload).await;
         let answer = self.answer(&injected).await;
         (injected, answer)
+    }
+
+    /// The autocomplete answer (type 8) to `payload`.
+    pub async fn suggest(&self, payload: &InteractionPayload) -> Value {
+        let injected = self.fake.inject(payload).await;
+        let answer = self.fake.wait_for_callback(&injected).await;
+        assert_eq!(answer["type"], 8, "an autocomplete answer: {answer}");
+        answer
     }
 
     /// The answer to `injected` (waits for a deferred one to be filled in).
@@ -208,6 +211,24 @@ impl Answer {
         let flags = |v: &Value| v["flags"].as_u64().unwrap_or(0) & 64 != 0;
         flags(&self.callback["data"]) || flags(&self.body)
     }
+}
+
+/// Command registrations the fake accepted.
+fn registrations(state: &State) -> usize {
+    state
+        .requests
+        .iter()
+        .filter(|r| {
+            r.route
+                .is_some_and(|r| r.ends_with("/commands") && r.starts_with("PUT"))
+                && r.status == 200
+        })
+        .count()
+}
+
+/// `/ticket <sub>`, to refine with options and where it is sent from.
+pub fn ticket(sub: &str) -> InteractionPayload {
+    InteractionPayload::slash("ticket").sub(sub)
 }
 
 /// A loopback URL where nothing listens (connections are refused at once).
