@@ -287,6 +287,28 @@ impl Settings {
             ("orange.request_timeout_ms", self.orange.request_timeout_ms),
             ("watcher.interval_secs", self.watcher.interval_secs),
             ("sandbox.token_ttl_secs", self.sandbox.token_ttl_secs),
+            (
+                "core.description_max_chars",
+                self.core.description_max_chars as u64,
+            ),
+            ("core.comment_max_chars", self.core.comment_max_chars as u64),
+            (
+                "discord.guild_id",
+                self.discord.guild_id.unwrap_or(u64::MAX),
+            ),
+            (
+                "discord.tickets_channel",
+                self.discord.tickets_channel.unwrap_or(u64::MAX),
+            ),
+            (
+                "discord.allowed_guilds",
+                self.discord
+                    .allowed_guilds
+                    .iter()
+                    .copied()
+                    .min()
+                    .unwrap_or(u64::MAX),
+            ),
         ];
         for (key, value) in positive {
             if value == 0 {

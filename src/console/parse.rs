@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::core::{Command, ConfigInput, CreateInput, ProfileInput, SearchInput, input};
+use crate::core::{Command, ConfigInput, CreateInput, ProfileInput, SearchInput};
 use crate::domain::Conversation;
 
 /// A sub-command of `/ticket`, and its required and optional options.
@@ -179,42 +179,26 @@ pub fn command(
             email: take("email"),
             phone: take("phone"),
         })),
-        "config" if show_only => Command::Config(None),
-        "config" => {
-            let asked = ["permission", "feed", "default_contact"]
-                .iter()
-                .filter(|k| o.contains_key(**k))
-                .count();
-            if asked > 1 {
-                return Err(input::ONE_SETTING_AT_A_TIME.into());
-            }
-            let mut take = |k: &str| o.remove(k);
-            let change = if let Some(permission) = take("permission") {
-                ConfigInput::Roles {
-                    permission,
-                    roles: take("roles").unwrap_or_default(),
+        "config" => Command::Config(ConfigInput {
+            permission: take("permission"),
+            roles: take("roles"),
+            feed: match take("feed").as_deref() {
+                None => None,
+                Some("here") => Some(Some(here.clone())),
+                Some("off") => Some(None),
+                Some(other) => return Err(format!("Feed `{other}` is neither here nor off.")),
+            },
+            default_contact_mine: match take("default_contact").as_deref() {
+                None => None,
+                Some("mine") => Some(true),
+                Some("none") => Some(false),
+                Some(other) => {
+                    return Err(format!(
+                        "Default contact `{other}` is neither mine nor none."
+                    ));
                 }
-            } else if let Some(feed) = take("feed") {
-                match feed.as_str() {
-                    "here" => ConfigInput::Feed(Some(here.clone())),
-                    "off" => ConfigInput::Feed(None),
-                    other => return Err(format!("Feed `{other}` is neither here nor off.")),
-                }
-            } else if let Some(contact) = take("default_contact") {
-                match contact.as_str() {
-                    "mine" => ConfigInput::DefaultContactMine(true),
-                    "none" => ConfigInput::DefaultContactMine(false),
-                    other => {
-                        return Err(format!(
-                            "Default contact `{other}` is neither mine nor none."
-                        ));
-                    }
-                }
-            } else {
-                return Err(input::ROLES_WITHOUT_PERMISSION.into());
-            };
-            Command::Config(Some(change))
-        }
+            },
+        }),
         other => return Err(format!("unknown command `/ticket {other}`: try /help")),
     })
 }

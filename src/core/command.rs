@@ -47,20 +47,22 @@ pub enum Command {
     Unfollow,
     /// `None` shows the actor's contact; `Some` sets it.
     Profile(Option<ProfileInput>),
-    /// `None` shows the team's settings; `Some` changes one (admins only).
-    Config(Option<ConfigInput>),
+    /// No option shows the team's settings; one changes it (admins only).
+    Config(ConfigInput),
 }
 
-/// A change to the team's settings, as typed by a user.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ConfigInput {
-    /// Which roles may `permission` (`create`, `comment`, `link`, `admin`); `roles` is a list of
-    /// role ids, mentions or names; empty or `everyone` resets to the default.
-    Roles { permission: String, roles: String },
-    /// Where the team's new and changed tickets are announced; `None` turns the feed off.
-    Feed(Option<Conversation>),
-    /// The actor's own contact becomes the team's default contact (`false` clears it).
-    DefaultContactMine(bool),
+/// A change to the team's settings, as typed by a user: one of the settings, or none to show
+/// them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfigInput {
+    /// Which permission `roles` applies to (`create`, `comment`, `link`, `admin`).
+    pub permission: Option<String>,
+    /// Role ids or mentions, comma- or space-separated; empty or `everyone`: back to the default.
+    pub roles: Option<String>,
+    /// `Some(None)` turns the team feed off; `Some(Some(c))` announces tickets in `c`.
+    pub feed: Option<Option<Conversation>>,
+    /// `Some(true)`: the actor's own contact becomes the team's default; `Some(false)` clears it.
+    pub default_contact_mine: Option<bool>,
 }
 
 /// The bot's own state, for `status`.
@@ -147,11 +149,10 @@ impl Core {
                 )
                 .await?,
             ),
-            Command::Config(None) => Outcome::Team(self.team_settings(actor)?),
-            Command::Config(Some(change)) => {
-                let change = self.admin_change(actor, change)?;
-                Outcome::Team(self.admin(actor, change).await?)
-            }
+            Command::Config(input) => match self.admin_change(actor, input)? {
+                None => Outcome::Team(self.team_settings(actor)?),
+                Some(change) => Outcome::Team(self.admin(actor, change).await?),
+            },
         })
     }
 
@@ -174,14 +175,48 @@ impl Core {
         Ok(Outcome::Search { page, view })
     }
 
-    fn admin_change(&self, actor: &Actor, input: ConfigInput) -> Result<AdminChange, CoreError> {
-        Ok(match input {
-            ConfigInput::Roles { permission, roles } => {
-                AdminChange::Roles(input::permission(&permission)?, input::roles(&roles))
-            }
-            ConfigInput::Feed(feed) => AdminChange::Feed(feed),
-            ConfigInput::DefaultContactMine(false) => AdminChange::DefaultContact(None),
-            ConfigInput::DefaultContactMine(true) => match self.profile(actor)? {
+    /// The one change a `config` asks for; `None` when it asks for none.
+    fn admin_change(
+        &self,
+        actor: &Actor,
+        input: ConfigInput,
+    ) -> Result<Option<AdminChange>, CoreError> {
+        let asked = [
+            input.permission.is_some(),
+            input.feed.is_some(),
+            input.default_contact_mine.is_some(),
+        ];
+        if asked.iter().filter(|a| **a).count() > 1 {
+            return Err(CoreError::Invalid(
+                "Change one setting at a time: permission (with roles), feed or default contact."
+                    .into(),
+            ));
+        }
+        if input.roles.is_some() && input.permission.is_none() {
+            return Err(CoreError::Invalid(
+                "`roles:` goes with `permission:`.".into(),
+            ));
+        }
+        Ok(Some(match input {
+            ConfigInput {
+                permission: Some(permission),
+                roles,
+                ..
+            } => AdminChange::Roles(
+                input::permission(&permission)?,
+                input::roles(roles.as_deref().unwrap_or_default())?,
+            ),
+            ConfigInput {
+                feed: Some(feed), ..
+            } => AdminChange::Feed(feed),
+            ConfigInput {
+                default_contact_mine: Some(false),
+                ..
+            } => AdminChange::DefaultContact(None),
+            ConfigInput {
+                default_contact_mine: Some(true),
+                ..
+            } => match self.profile(actor)? {
                 Some(c) => AdminChange::DefaultContact(Some(c)),
                 None => {
                     return Err(CoreError::Invalid(
@@ -189,7 +224,8 @@ impl Core {
                     ));
                 }
             },
-        })
+            _ => return Ok(None),
+        }))
     }
 
     /// The bot's own counts.

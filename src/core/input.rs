@@ -123,12 +123,6 @@ pub fn contact(
     })
 }
 
-/// `config` changes one setting per call.
-pub const ONE_SETTING_AT_A_TIME: &str =
-    "Change one setting at a time: permission (with roles), feed or default contact.";
-/// `roles` says nothing without the permission it is for.
-pub const ROLES_WITHOUT_PERMISSION: &str = "`roles:` goes with `permission:`.";
-
 /// A permission name: `create`, `comment`, `link` or `admin`.
 pub fn permission(raw: &str) -> Result<Permission, CoreError> {
     let wanted = raw.trim().to_ascii_lowercase();
@@ -143,9 +137,10 @@ pub fn permission(raw: &str) -> Result<Permission, CoreError> {
         })
 }
 
-/// A list of roles: Discord role mentions (`<@&id>`), ids or names, separated by commas or
-/// spaces. Empty, `everyone` or `none` is the empty set (back to the default).
-pub fn roles(raw: &str) -> BTreeSet<String> {
+/// A list of roles: Discord role mentions (`<@&id>`) or ids, separated by commas or spaces.
+/// Empty, `everyone` or `none` is the empty set (back to the default). Names are refused: they
+/// would never match, since a member's roles come as ids.
+pub fn roles(raw: &str) -> Result<BTreeSet<String>, CoreError> {
     raw.split([',', ' '])
         .map(str::trim)
         .filter(|r| !r.is_empty())
@@ -156,11 +151,17 @@ pub fn roles(raw: &str) -> BTreeSet<String> {
             )
         })
         .map(|r| {
-            r.strip_prefix("<@&")
+            let id = r
+                .strip_prefix("<@&")
                 .and_then(|r| r.strip_suffix('>'))
-                .unwrap_or(r)
-                .trim_start_matches('@')
-                .to_owned()
+                .unwrap_or(r);
+            if !id.is_empty() && id.chars().all(|c| c.is_ascii_digit()) {
+                Ok(id.to_owned())
+            } else {
+                Err(CoreError::Invalid(format!(
+                    "`{r}` is not a role: mention it (@role) or give its id."
+                )))
+            }
         })
         .collect()
 }

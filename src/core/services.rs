@@ -28,7 +28,8 @@ impl ServiceCache {
         }
     }
 
-    fn fresh(&self) -> Option<Arc<Vec<Service>>> {
+    /// The list if it is younger than the TTL.
+    pub fn fresh(&self) -> Option<Arc<Vec<Service>>> {
         let guard = self.current.lock().unwrap_or_else(|p| p.into_inner());
         guard
             .as_ref()

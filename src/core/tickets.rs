@@ -184,7 +184,7 @@ impl Core {
     }
 
     /// What can be checked before a user fills in a ticket's form: permission, the numbers'
-    /// syntax, and (from the cache only, without calling Orange) that they are the account's.
+    /// syntax, and (from a fresh cache only, without calling Orange) that they are the account's.
     pub async fn check_create(
         &self,
         actor: &Actor,
@@ -194,10 +194,27 @@ impl Core {
         self.authorize(actor, Permission::Create, "create").await?;
         let service = input::service_number(service)?;
         let technical = input::technical_number(technical)?;
-        match self.services_cached() {
+        // A stale list might lack a service added since: then the create itself will tell.
+        match self.services.fresh() {
             Some(list) => check_numbers(&list, &service, &technical),
             None => Ok(()),
         }
+    }
+
+    /// How many characters `actor` may write in a comment (for a form's limit), if they may
+    /// comment here at all (audited when not).
+    pub async fn comment_room(&self, actor: &Actor) -> Result<usize, CoreError> {
+        self.authorize(actor, Permission::Comment, "comment")
+            .await?;
+        Ok(self.comment_room_of(actor))
+    }
+
+    /// The limit applies to what Orange receives, the attribution included.
+    fn comment_room_of(&self, actor: &Actor) -> usize {
+        self.settings
+            .core
+            .comment_max_chars
+            .saturating_sub(attribution(actor).chars().count())
     }
 
     /// Whether `actor` may open tickets here (audited when not).
@@ -244,18 +261,8 @@ impl Core {
         let target = self.target(actor, id);
         let result = async {
             let id = target?;
-            // The limit applies to what Orange receives, attribution included.
-            let attribution = format!(
-                "[{} via {}] ",
-                actor.display_name,
-                actor.conversation.transport.as_str()
-            );
-            let room = self
-                .settings
-                .core
-                .comment_max_chars
-                .saturating_sub(attribution.chars().count());
-            let text = input::text("comment", text, room)?;
+            let attribution = attribution(actor);
+            let text = input::text("comment", text, self.comment_room_of(actor))?;
             // The API wants the ticket's service number with the comment.
             let service = match self.store.snapshot(&id)?.and_then(|t| t.service) {
                 Some(s) => s,
@@ -418,4 +425,13 @@ fn check_numbers(
         )));
     }
     Ok(())
+}
+
+/// How a comment is signed: the API has one identity, so the author goes into the text.
+fn attribution(actor: &Actor) -> String {
+    format!(
+        "[{} via {}] ",
+        actor.display_name,
+        actor.conversation.transport.as_str()
+    )
 }

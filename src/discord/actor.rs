@@ -6,6 +6,7 @@ use poise::serenity_prelude as serenity;
 
 use super::Data;
 use crate::domain::{Actor, Conversation, TeamId};
+use crate::render;
 
 /// The parts of an interaction an actor is made from (every interaction kind has them).
 #[derive(Debug, Clone, Copy)]
@@ -48,10 +49,20 @@ impl<'a> Source<'a> {
 /// Why the bot does not serve an interaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
-    #[error("Ticket commands work in a server's channels, not in direct messages.")]
+    #[error("direct message")]
     DirectMessage,
-    #[error("This bot is not enabled for this server.")]
+    #[error("guild not on the allowlist")]
     GuildNotAllowed,
+}
+
+impl Refusal {
+    /// What the user is told.
+    pub fn user_message(self) -> String {
+        match self {
+            Refusal::DirectMessage => render::reply::refused_direct_message(),
+            Refusal::GuildNotAllowed => render::reply::refused_guild(),
+        }
+    }
 }
 
 /// The actor of a guild interaction; `None` in direct messages.
@@ -98,7 +109,7 @@ pub async fn admit(data: &Data, source: Source<'_>, action: &str) -> Result<Acto
     };
     if let Some(actor) = build(source) {
         data.core
-            .audit_refusal(&actor, action, &refusal.to_string())
+            .audit_refusal(&actor, action, &refusal.user_message())
             .await;
     }
     tracing::info!(user = %source.user.id, guild = ?source.guild_id, %refusal, action, "interaction refused");

@@ -1,7 +1,8 @@
 //! The running bot: the serenity client with the poise framework, started and stopped by the
-//! app. Commands are registered on the first READY with retries and backoff: a Discord 5xx or 429
-//! there must not leave a bot that is connected but deaf. If every attempt fails, the bot keeps
-//! serving the commands registered by an earlier run, and says so in the logs.
+//! app. Commands are registered by a task of their own, beside the gateway connection, with
+//! retries and backoff: a Discord 5xx or 429 there must neither leave a bot that is connected but
+//! deaf nor hold back the interactions of the commands registered by an earlier run, which the
+//! bot serves meanwhile (and for good, if every attempt fails, as the logs then say).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,16 +11,17 @@ use poise::serenity_prelude as serenity;
 use secrecy::SecretString;
 use tokio::task::JoinHandle;
 
-use super::{CommandError, Data, commands, components, error, http_client, respond};
+use super::{Data, commands, components, error, http_client, respond};
 
 /// Waits between registration attempts: 1 s, 2 s, 4 s, 8 s, 16 s.
 const REGISTRATION_ATTEMPTS: u32 = 6;
 
-/// The Discord client, running in a task this value owns.
+/// The Discord client and the command registration, running in tasks this value owns.
 #[derive(Debug)]
 pub struct RunningBot {
     shard_manager: Arc<serenity::ShardManager>,
     client: Option<JoinHandle<Result<(), serenity::Error>>>,
+    registration: JoinHandle<()>,
 }
 
 /// Builds the client and spawns it; returns once the task runs. Commands are registered in
@@ -41,50 +43,54 @@ pub async fn start(token: &SecretString, data: Data) -> Result<RunningBot, seren
             allowed_mentions: Some(respond::no_mentions()),
             ..Default::default()
         })
-        .setup(move |ctx, _ready, framework| {
-            Box::pin(async move {
-                register(ctx, &framework.options().commands, guild).await;
-                Ok(data)
-            })
-        })
+        .setup(move |_ctx, _ready, _framework| Box::pin(async move { Ok(data) }))
         .build();
     let mut client =
         serenity::ClientBuilder::new_with_http(http, serenity::GatewayIntents::non_privileged())
             .framework(framework)
             .await?;
     let shard_manager = Arc::clone(&client.shard_manager);
+    let registration = tokio::spawn(register(Arc::clone(&client.http), guild));
     let task = tokio::spawn(async move { client.start().await });
     Ok(RunningBot {
         shard_manager,
         client: Some(task),
+        registration,
     })
 }
 
 /// Registers the commands (a bulk overwrite: idempotent), retrying with backoff.
-async fn register(
-    ctx: &serenity::Context,
-    commands: &[poise::Command<Data, CommandError>],
-    guild: Option<serenity::GuildId>,
-) {
+async fn register(http: Arc<serenity::Http>, guild: Option<serenity::GuildId>) {
+    let commands = poise::builtins::create_application_commands(&commands::all());
     let mut wait = Duration::from_secs(1);
     for attempt in 1..=REGISTRATION_ATTEMPTS {
-        let result = match guild {
-            Some(guild) => poise::builtins::register_in_guild(ctx, commands, guild).await,
-            None => poise::builtins::register_globally(ctx, commands).await,
-        };
+        let result = async {
+            // Registration routes name the application, which READY would also tell.
+            if http.application_id().is_none() {
+                let app = http.get_current_application_info().await?;
+                http.set_application_id(app.id);
+            }
+            match guild {
+                Some(guild) => guild.set_commands(&http, commands.clone()).await.map(drop),
+                None => serenity::Command::set_global_commands(&http, commands.clone())
+                    .await
+                    .map(drop),
+            }
+        }
+        .await;
         match result {
             Ok(()) => {
                 tracing::info!(guild = ?guild.map(|g| g.get()), attempt, "slash commands registered");
                 return;
             }
             Err(e) if attempt < REGISTRATION_ATTEMPTS => {
-                tracing::warn!(error = %e, attempt, retry_in = ?wait, "command registration failed");
+                tracing::warn!(error = %error::chain(&e), attempt, retry_in = ?wait, "command registration failed");
                 tokio::time::sleep(wait).await;
                 wait *= 2;
             }
             Err(e) => {
                 tracing::error!(
-                    error = %e,
+                    error = %error::chain(&e),
                     attempts = attempt,
                     "command registration failed; serving the commands registered earlier"
                 );
@@ -108,14 +114,15 @@ impl RunningBot {
         }
     }
 
-    /// Disconnects every shard and waits (at most 5 s) for the client task to end.
+    /// Stops registering, disconnects every shard and waits (at most 5 s) for the client task.
     pub async fn shutdown(mut self) {
+        self.registration.abort();
         self.shard_manager.shutdown_all().await;
         if let Some(mut task) = self.client.take() {
             match tokio::time::timeout(Duration::from_secs(5), &mut task).await {
                 Ok(Ok(Ok(()))) => {}
                 Ok(Ok(Err(e))) => {
-                    tracing::warn!(error = %e, "Discord client stopped with an error")
+                    tracing::warn!(error = %error::chain(&e), "Discord client stopped with an error")
                 }
                 Ok(Err(e)) => tracing::warn!(error = %e, "Discord client task failed"),
                 Err(_) => {

@@ -9,7 +9,7 @@ use serenity::{ButtonStyle, CreateActionRow, CreateButton, EditMessage, Http};
 use super::actor::{self, Source};
 use super::respond::{Interaction, no_mentions};
 use super::threads::{self, Placement, ThreadHomes};
-use super::{Data, modals};
+use super::{Data, error, modals};
 use crate::core::{Command, CreateInput, Outcome, ProfileInput};
 use crate::domain::{Conversation, ServiceNumber, TechnicalNumber, TicketId};
 use crate::orange::SearchPage;
@@ -156,7 +156,7 @@ pub async fn on_event(ctx: &serenity::Context, event: &serenity::FullEvent, data
         _ => Ok(()),
     };
     if let Err(e) = result {
-        tracing::warn!(error = %e, "could not answer an interaction");
+        tracing::warn!(error = %error::chain(&e), "could not answer an interaction");
     }
 }
 
@@ -176,14 +176,22 @@ async fn on_click(
         Ok(actor) => actor,
         Err(refusal) => {
             return reply
-                .answer_ephemeral(http, &Reply::text(refusal.to_string()))
+                .answer_ephemeral(http, &Reply::text(refusal.user_message()))
                 .await;
         }
     };
     if let CustomId::Page { view, page } = custom {
         reply.defer_update(http).await?;
-        let result = data.core.search_view(view, page).await;
-        return super::commands::finish(http, data, reply, result).await;
+        return match data.core.search_view(view, page).await {
+            Ok(outcome) => super::commands::finish(http, data, reply, Ok(outcome)).await,
+            // The page the user has stays; the error comes beside it.
+            Err(e) => {
+                tracing::warn!(error = %error::chain(&e), "search page failed");
+                reply
+                    .followup_ephemeral(http, &Reply::text(e.user_message()))
+                    .await
+            }
+        };
     }
     let ticket = match &custom {
         CustomId::Refresh(id) | CustomId::Comment(id) | CustomId::Follow(id) => id.clone(),
@@ -204,37 +212,64 @@ async fn on_click(
     match custom {
         CustomId::Refresh(id) => {
             reply.defer_ephemeral(http).await?;
-            let result = data.core.show(&actor, Some(id.as_str())).await;
-            if let Ok(t) = &result {
-                let (embed, buttons) = threads::header_message(t);
-                let edit = EditMessage::new()
-                    .embed(embed)
-                    .components(buttons)
-                    .allowed_mentions(no_mentions());
-                click
-                    .channel_id
-                    .edit_message(http, click.message.id, edit)
-                    .await?;
-            }
-            let result = result.map(|t| render::reply::refreshed(&t));
-            super::commands::finish_with(http, reply, result, Vec::new()).await
+            let result = match data.core.show(&actor, Some(id.as_str())).await {
+                Ok(t) => {
+                    let (embed, buttons) = threads::header_message(&t);
+                    let edit = EditMessage::new()
+                        .embed(embed)
+                        .components(buttons)
+                        .allowed_mentions(no_mentions());
+                    match click
+                        .channel_id
+                        .edit_message(http, click.message.id, edit)
+                        .await
+                    {
+                        Ok(_) => render::reply::refreshed(&t),
+                        Err(e) => {
+                            tracing::warn!(error = %error::chain(&e), "header card not edited");
+                            Reply::text(render::reply::card_not_edited())
+                        }
+                    }
+                }
+                Err(e) => {
+                    return super::commands::finish_with(http, reply, Err(e), Vec::new()).await;
+                }
+            };
+            super::commands::finish_with(http, reply, Ok(result), Vec::new()).await
         }
-        CustomId::Comment(id) => match modals::comment(&id, data.settings.core.comment_max_chars) {
-            Some(form) => reply.modal(http, form).await,
-            None => {
-                reply
-                    .answer_ephemeral(http, &Reply::text(render::reply::unknown_button()))
-                    .await
+        CustomId::Comment(id) => {
+            let form = data
+                .core
+                .comment_room(&actor)
+                .await
+                .map(|room| modals::comment(&id, room));
+            match form {
+                Ok(Some(form)) => reply.modal(http, form).await,
+                Ok(None) => {
+                    reply
+                        .answer_ephemeral(http, &Reply::text(render::reply::unknown_button()))
+                        .await
+                }
+                Err(e) => {
+                    reply
+                        .answer_ephemeral(http, &Reply::text(e.user_message()))
+                        .await
+                }
             }
-        },
+        }
         CustomId::Follow(id) => {
-            click
+            let text = match click
                 .channel_id
                 .add_thread_member(http, click.user.id)
-                .await?;
-            reply
-                .answer_ephemeral(http, &Reply::text(render::reply::following_thread(&id)))
                 .await
+            {
+                Ok(()) => render::reply::following_thread(&id),
+                Err(e) => {
+                    tracing::warn!(error = %error::chain(&e), "could not add a thread member");
+                    render::reply::follow_failed()
+                }
+            };
+            reply.answer_ephemeral(http, &Reply::text(text)).await
         }
         _ => Ok(()),
     }
@@ -250,7 +285,7 @@ async fn on_submit(
         Ok(actor) => actor,
         Err(refusal) => {
             return reply
-                .answer_ephemeral(http, &Reply::text(refusal.to_string()))
+                .answer_ephemeral(http, &Reply::text(refusal.user_message()))
                 .await;
         }
     };

@@ -11,7 +11,7 @@ use super::Data;
 use super::actor::Refusal;
 use super::respond::Interaction;
 use crate::core::CoreError;
-use crate::render::Reply;
+use crate::render::{self, Reply};
 
 /// Why a command failed.
 #[derive(Debug, thiserror::Error)]
@@ -40,11 +40,9 @@ impl CommandError {
     pub fn user_message(&self) -> String {
         match self {
             CommandError::Core(e) => e.user_message(),
-            CommandError::Refused(r) => r.to_string(),
+            CommandError::Refused(r) => r.user_message(),
             CommandError::NotASlashCommand => "Use the slash command.".into(),
-            CommandError::Discord(_) => {
-                "Discord did not accept the bot's reply; please try again.".into()
-            }
+            CommandError::Discord(_) => render::reply::discord_refused(),
         }
     }
 }
@@ -104,6 +102,10 @@ async fn tell(ctx: super::Context<'_>, message: &str) {
     let poise::Context::Application(app) = ctx else {
         return;
     };
+    if app.interaction_type == poise::CommandInteractionType::Autocomplete {
+        // An autocomplete takes choices only; Discord shows its own failure.
+        return;
+    }
     let interaction = Interaction::Command(app.interaction);
     let reply = Reply::text(message);
     let sent = if app.has_sent_initial_response.load(Ordering::SeqCst) {
@@ -116,7 +118,8 @@ async fn tell(ctx: super::Context<'_>, message: &str) {
     }
 }
 
-/// `error: cause: cause...`, for the logs.
+/// `error: cause: cause...`, for the logs, with interaction tokens masked: an HTTP error names
+/// its URL, and a webhook or callback URL carries a live token.
 pub fn chain(error: &dyn std::error::Error) -> String {
     let mut out = error.to_string();
     let mut source = error.source();
@@ -125,5 +128,58 @@ pub fn chain(error: &dyn std::error::Error) -> String {
         out.push_str(&e.to_string());
         source = e.source();
     }
-    out
+    redact_tokens(&out)
+}
+
+/// Replaces the token in `/webhooks/{id}/{token}` and `/interactions/{id}/{token}` with `***`.
+fn redact_tokens(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    loop {
+        let next = ["/webhooks/", "/interactions/"]
+            .iter()
+            .filter_map(|m| rest.find(m).map(|i| (i, m.len())))
+            .min();
+        let Some((at, len)) = next else {
+            out.push_str(rest);
+            return out;
+        };
+        let after = at + len;
+        let id_len = rest[after..]
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len() - after);
+        let id_end = after + id_len;
+        out.push_str(&rest[..id_end]);
+        rest = &rest[id_end..];
+        if id_len > 0 && rest.starts_with('/') {
+            let token_len = rest[1..]
+                .find(|c: char| c == '/' || c == '?' || c == ')' || c.is_whitespace())
+                .unwrap_or(rest.len() - 1);
+            out.push_str("/***");
+            rest = &rest[1 + token_len..];
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_tokens;
+
+    #[test]
+    fn interaction_tokens_never_reach_the_logs() {
+        assert_eq!(
+            redact_tokens(
+                "error sending request for url (http://x/api/v10/webhooks/123/aW50ZXJhY3Rpb24/messages/@original): timeout"
+            ),
+            "error sending request for url (http://x/api/v10/webhooks/123/***/messages/@original): timeout"
+        );
+        assert_eq!(
+            redact_tokens(
+                "POST /interactions/9/tok-en/callback?with_response=true and /webhooks/1/t"
+            ),
+            "POST /interactions/9/***/callback?with_response=true and /webhooks/1/***"
+        );
+        assert_eq!(redact_tokens("GET /webhooks/abc"), "GET /webhooks/abc");
+        assert_eq!(redact_tokens("no url"), "no url");
+    }
 }

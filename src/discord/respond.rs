@@ -61,6 +61,22 @@ impl Interaction<'_> {
             .await
     }
 
+    /// A further message only the user sees (beside a message that must stay as it is).
+    pub async fn followup_ephemeral(&self, http: &Http, reply: &Reply) -> serenity::Result<()> {
+        let mut message = serenity::CreateInteractionResponseFollowup::new()
+            .ephemeral(true)
+            .allowed_mentions(no_mentions())
+            .embeds(reply.cards.iter().map(embeds::embed).collect());
+        if reply.text.is_some() {
+            message = message.content(content(reply));
+        }
+        match self {
+            Interaction::Command(i) => i.create_followup(http, message).await.map(drop),
+            Interaction::Component(i) => i.create_followup(http, message).await.map(drop),
+            Interaction::Modal(i) => i.create_followup(http, message).await.map(drop),
+        }
+    }
+
     /// Shows a form.
     pub async fn modal(&self, http: &Http, modal: serenity::CreateModal) -> serenity::Result<()> {
         self.create(http, CreateInteractionResponse::Modal(modal))

@@ -68,6 +68,19 @@ impl Card {
 
     /// Cuts the card to Discord's limits, visibly.
     pub fn fit(mut self) -> Self {
+        // Discord refuses empty names and texts, which Orange's data can produce.
+        let blank = |s: &Option<String>| s.as_deref().is_some_and(|s| s.trim().is_empty());
+        if blank(&self.description) {
+            self.description = None;
+        }
+        if blank(&self.footer) {
+            self.footer = None;
+        }
+        for f in &mut self.fields {
+            if f.name.trim().is_empty() {
+                f.name = "—".into();
+            }
+        }
         self.title = cut(&self.title, limits::TITLE);
         self.description = self.description.map(|d| cut(&d, limits::DESCRIPTION));
         self.footer = self.footer.map(|f| cut(&f, limits::FOOTER));
@@ -483,6 +496,22 @@ mod tests {
             Status::Ongoing,
         );
         assert_eq!(thread_name(&bare), "9 · -");
+    }
+
+    #[test]
+    fn blank_names_and_texts_from_data_never_reach_discord() {
+        let status = ApiStatus {
+            status: "ok".into(),
+            name: Some(" ".into()),
+            version: None,
+            components: vec![crate::domain::ComponentStatus {
+                name: Some(String::new()),
+                status: "ok".into(),
+            }],
+        };
+        let card = api_status(&status);
+        assert_eq!(card.description, None);
+        assert_eq!(card.fields[1].name, "—");
     }
 
     #[test]

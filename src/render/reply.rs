@@ -110,6 +110,31 @@ pub fn unknown_button() -> String {
     "This button is no longer in use: run the command again.".into()
 }
 
+/// A direct message to the bot.
+pub fn refused_direct_message() -> String {
+    "Ticket commands work in a server's channels, not in direct messages.".into()
+}
+
+/// A server that is not on `discord.allowed_guilds`.
+pub fn refused_guild() -> String {
+    "This bot is not enabled for this server.".into()
+}
+
+/// Discord refused the bot's answer; what was asked may have been done all the same.
+pub fn discord_refused() -> String {
+    "Discord did not accept the bot's answer; what you asked may have been done: check before trying again.".into()
+}
+
+/// Discord refused to add the user to the thread.
+pub fn follow_failed() -> String {
+    "Discord did not let the bot add you to this thread; use the thread's own Follow menu.".into()
+}
+
+/// The ticket was read, but Discord refused the edit of its card.
+pub fn card_not_edited() -> String {
+    "Orange answered, but Discord did not let the bot update this card; try again later.".into()
+}
+
 /// The user joined the ticket's thread.
 pub fn following_thread(id: &TicketId) -> String {
     format!("You now follow ticket {id}: Discord will notify you of new messages in this thread.")

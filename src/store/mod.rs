@@ -1,6 +1,7 @@
 //! The bot's memory, in an embedded sled database: conversation <-> ticket links, the last-seen
 //! snapshot of each tracked ticket, team settings, subscriptions, contact profiles, the outbox of
-//! undelivered notifications and the audit log.
+//! undelivered notifications, the audit log, each conversation's header card, and saved views (the
+//! queries behind paging buttons; the newest [`VIEWS_KEPT`] are kept).
 //!
 //! A small typed API; no sled type leaks out. Updates that must agree (the two directions of a
 //! link; a snapshot and the notifications it caused) happen in one transaction, and writes that
@@ -18,6 +19,9 @@ use crate::domain::{
     TicketId,
 };
 use codec::{decode, encode};
+
+/// How many saved views (paging buttons' queries) are kept.
+pub const VIEWS_KEPT: usize = 1000;
 
 /// The layout this build reads and writes. Bump it with a migration when a tree's format changes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -112,10 +116,7 @@ impl Store {
         if path.is_file() {
             return Err(open_err("it is a file, not a directory".into()));
         }
-        let db = sled::Config::new()
-            .path(path)
-            .open()
-            .map_err(|e| open_err(e.to_string()))?;
+        let db = open_db(path).map_err(|e| open_err(e.to_string()))?;
         check_schema(&db, path)?;
         let tree = |name: &str| db.open_tree(name);
         Ok(Store {
@@ -276,10 +277,16 @@ impl Store {
     // --- saved views ---------------------------------------------------------------------------
 
     /// Saves a view (a search, say) so a button can come back to it, after a restart too;
-    /// returns its number.
+    /// returns its number. The oldest views beyond [`VIEWS_KEPT`] are dropped: their buttons then
+    /// say the search is gone.
     pub async fn save_view<T: serde::Serialize>(&self, view: &T) -> Result<u64, StoreError> {
         let seq = self.db.generate_id()?;
         self.views.insert(seq.to_be_bytes(), encode(view)?)?;
+        while self.views.len() > VIEWS_KEPT {
+            if self.views.pop_min()?.is_none() {
+                break;
+            }
+        }
         self.flush().await?;
         Ok(seq)
     }
@@ -471,6 +478,26 @@ fn put<T: serde::Serialize>(tree: &sled::Tree, key: &str, value: &T) -> Result<(
     tree.insert(key.as_bytes(), encode(value)?)?;
     Ok(())
 }
+
+/// Opens the database, waiting up to [`LOCK_WAIT`] for its file lock: a store closed a moment
+/// ago (a restart) is still released by sled's background flusher for a little while.
+fn open_db(path: &Path) -> Result<sled::Db, sled::Error> {
+    let deadline = std::time::Instant::now() + LOCK_WAIT;
+    loop {
+        match sled::Config::new().path(path).open() {
+            Err(sled::Error::Io(e))
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// How long opening waits for another handle on the same directory to let go.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Checks (or, on a new database, writes) the schema version and the application marker.
 fn check_schema(db: &sled::Db, path: &Path) -> Result<(), StoreError> {

@@ -4,7 +4,9 @@
 use orange_ticket_bot::config::Settings;
 use serde_json::Value;
 
-use crate::support::fake_discord::{APPLICATION_ID, BOT_USER_ID, Fault, GUILD_ID};
+use crate::support::fake_discord::{
+    APPLICATION_ID, BOT_USER_ID, Fault, GUILD_ID, InteractionPayload,
+};
 use crate::support::test_bot::{TestBot, closed_port_url, ticket};
 
 fn find<'a>(commands: &'a Value, name: &str) -> &'a Value {
@@ -183,5 +185,26 @@ async fn direct_messages_and_other_guilds_get_one_polite_refusal_which_is_audite
         0,
         "refused before Orange is called"
     );
+    bot.shutdown().await;
+}
+
+#[tokio::test]
+async fn autocomplete_for_a_refused_actor_offers_nothing_and_audits_nothing() {
+    let bot =
+        TestBot::start_with(|s: &mut Settings| s.discord.allowed_guilds = vec![GUILD_ID]).await;
+    for payload in [
+        InteractionPayload::autocomplete("ticket")
+            .sub("create")
+            .focused("service", "")
+            .in_dm(),
+        InteractionPayload::autocomplete("ticket")
+            .sub("create")
+            .focused("service", "")
+            .in_guild(1_100_000_000_000_000_999),
+    ] {
+        let answer = bot.suggest(&payload).await;
+        assert_eq!(answer["data"]["choices"], serde_json::json!([]));
+    }
+    assert!(bot.core().store().audit_log(10).expect("audit").is_empty());
     bot.shutdown().await;
 }

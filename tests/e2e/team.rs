@@ -244,3 +244,31 @@ async fn config_takes_one_setting_at_a_time_and_roles_need_a_permission() {
     );
     bot.shutdown().await;
 }
+
+#[tokio::test]
+async fn roles_are_mentions_or_ids_never_names() {
+    let bot = TestBot::start().await;
+    let (_, named) = bot
+        .ask(
+            &ticket("config")
+                .option("permission", 0)
+                .option("roles", "Support")
+                .as_admin(),
+        )
+        .await;
+    assert_eq!(
+        named.content(),
+        "`Support` is not a role: mention it (@role) or give its id."
+    );
+    assert!(
+        bot.core()
+            .store()
+            .team_settings(&orange_ticket_bot::domain::TeamId(
+                "discord:1100000000000000003".into()
+            ))
+            .expect("read")
+            .allowed_roles
+            .is_empty()
+    );
+    bot.shutdown().await;
+}

@@ -604,3 +604,46 @@ async fn when_discord_refuses_the_thread_the_user_still_gets_the_new_id() {
     assert!(bot.core().store().links().expect("links").is_empty());
     bot.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_page_that_orange_fails_to_serve_leaves_the_results_and_says_why_beside_them() {
+    let bot = TestBot::start_with(|s| s.orange.search.page_size = 2).await;
+    let (injected, first) = bot.ask(&ticket("search")).await;
+    let next = first.body["components"][0]["components"][1]["custom_id"]
+        .as_str()
+        .expect("Next")
+        .to_owned();
+    let message_id = bot.fake.state().interactions[&injected.id]
+        .original_message
+        .expect("the result message");
+    let edits = bot.fake.state().messages[&message_id].edits;
+    let mut faults = FaultConfig::default();
+    faults.errors.insert(
+        Operation::Search,
+        orange_ticket_bot::sandbox::ErrorFault {
+            rate: 1.0,
+            statuses: vec![503],
+            retry_after_secs: 0,
+        },
+    );
+    bot.sandbox().set_faults(faults);
+    let click = bot
+        .fake
+        .inject(&InteractionPayload::button(&next).on_message(bot.fake.message_json(message_id)))
+        .await;
+    let followup = bot
+        .fake
+        .wait_for("the follow-up", Duration::from_secs(10), |s| {
+            s.messages
+                .values()
+                .find(|m| m.content().starts_with("Orange's API is unavailable"))
+                .cloned()
+        })
+        .await;
+    assert!(followup.is_ephemeral());
+    assert_eq!(bot.fake.wait_for_callback(&click).await["type"], 6);
+    let page = bot.fake.state().messages[&message_id].clone();
+    assert_eq!(page.edits, edits, "the results stay as they were");
+    assert_eq!(page.embeds(), first.embeds());
+    bot.shutdown().await;
+}

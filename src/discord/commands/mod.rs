@@ -50,10 +50,15 @@ pub async fn ticket(_ctx: Context<'_>) -> Result<(), CommandError> {
 }
 
 /// The global check: direct messages and guilds not on the allowlist are refused (and audited).
+/// Autocomplete passes: it answers a refused actor with no choices, and a keystroke is not worth
+/// an audit entry.
 pub async fn check(ctx: Context<'_>) -> Result<bool, CommandError> {
     let poise::Context::Application(app) = ctx else {
         return Ok(false);
     };
+    if app.interaction_type == poise::CommandInteractionType::Autocomplete {
+        return Ok(true);
+    }
     let action = ctx.command().qualified_name.clone();
     actor::admit(ctx.data(), Source::command(app.interaction), &action)
         .await

@@ -1,10 +1,9 @@
 //! Team commands: this channel's ticket feed, one's Orange contact, the team's settings.
 
-use super::{Placement, answer_now, dispatch, show_form, turn};
-use crate::core::{Command, ConfigInput, ProfileInput, input};
+use super::{Placement, dispatch, show_form, turn};
+use crate::core::{Command, ConfigInput, ProfileInput};
 use crate::discord::{CommandError, Context, modals};
 use crate::domain::Conversation;
-use crate::render::Reply;
 
 /// Follow the team's new and changed tickets in this channel
 #[poise::command(slash_command)]
@@ -102,31 +101,15 @@ pub async fn config(
     #[description = "The contact for members without one"] default_contact: Option<ContactChoice>,
 ) -> Result<(), CommandError> {
     let (app, _) = turn(ctx)?;
-    let asked = [
-        permission.is_some(),
-        feed.is_some(),
-        default_contact.is_some(),
-    ];
-    if asked.iter().filter(|a| **a).count() > 1 {
-        return answer_now(ctx, &Reply::text(input::ONE_SETTING_AT_A_TIME)).await;
-    }
-    if roles.is_some() && permission.is_none() {
-        return answer_now(ctx, &Reply::text(input::ROLES_WITHOUT_PERMISSION)).await;
-    }
-    let change = match (permission, feed, default_contact) {
-        (Some(p), _, _) => Some(ConfigInput::Roles {
-            permission: permission_name(p).to_owned(),
-            roles: roles.unwrap_or_default(),
+    let here = Conversation::discord(app.interaction.channel_id.get());
+    let change = ConfigInput {
+        permission: permission.map(|p| permission_name(p).to_owned()),
+        roles,
+        feed: feed.map(|f| match f {
+            FeedChoice::Here => Some(here),
+            FeedChoice::Off => None,
         }),
-        (None, Some(FeedChoice::Here), _) => Some(ConfigInput::Feed(Some(Conversation::discord(
-            app.interaction.channel_id.get(),
-        )))),
-        (None, Some(FeedChoice::Off), _) => Some(ConfigInput::Feed(None)),
-        (None, None, Some(c)) => Some(ConfigInput::DefaultContactMine(matches!(
-            c,
-            ContactChoice::Mine
-        ))),
-        (None, None, None) => None,
+        default_contact_mine: default_contact.map(|c| matches!(c, ContactChoice::Mine)),
     };
     dispatch(ctx, Command::Config(change), Placement::Here).await
 }

@@ -7,7 +7,7 @@ use serenity::CreateAutocompleteResponse;
 use super::{Placement, answer_now, choices, dispatch, in_thread, show_form, turn, typed_option};
 use crate::core::{Command, SearchInput};
 use crate::discord::{CommandError, Context, modals};
-use crate::domain::{ServiceNumber, TechnicalNumber};
+use crate::domain::{ServiceNumber, SortColumn, Status, TechnicalNumber};
 use crate::render::Reply;
 
 async fn ac_service(ctx: Context<'_>, partial: &str) -> CreateAutocompleteResponse {
@@ -158,27 +158,31 @@ pub enum OrderChoice {
     Descending,
 }
 
-fn status_wire(s: StatusChoice) -> &'static str {
-    match s {
-        StatusChoice::Submitted => "submitted",
-        StatusChoice::InQualification => "in_qualification",
-        StatusChoice::Ongoing => "ongoing",
-        StatusChoice::Frozen => "frozen",
-        StatusChoice::Restored => "restored",
-        StatusChoice::Repaired => "repaired",
-        StatusChoice::Closed => "closed",
-        StatusChoice::Errored => "errored",
+impl From<StatusChoice> for Status {
+    fn from(s: StatusChoice) -> Self {
+        match s {
+            StatusChoice::Submitted => Status::Submitted,
+            StatusChoice::InQualification => Status::InQualification,
+            StatusChoice::Ongoing => Status::Ongoing,
+            StatusChoice::Frozen => Status::Frozen,
+            StatusChoice::Restored => Status::Restored,
+            StatusChoice::Repaired => Status::Repaired,
+            StatusChoice::Closed => Status::Closed,
+            StatusChoice::Errored => Status::Errored,
+        }
     }
 }
 
-fn sort_wire(s: SortChoice) -> &'static str {
-    match s {
-        SortChoice::TicketNumber => "TICKET_NUMBER",
-        SortChoice::OrangeServiceNumber => "ORANGE_SERVICE_NUMBER",
-        SortChoice::Status => "STATUS",
-        SortChoice::StartDate => "START_DATE",
-        SortChoice::CustomerRef => "CUSTOMER_REF",
-        SortChoice::ReportedBy => "REPORTED_BY",
+impl From<SortChoice> for SortColumn {
+    fn from(s: SortChoice) -> Self {
+        match s {
+            SortChoice::TicketNumber => SortColumn::TicketNumber,
+            SortChoice::OrangeServiceNumber => SortColumn::OrangeServiceNumber,
+            SortChoice::Status => SortColumn::Status,
+            SortChoice::StartDate => SortColumn::StartDate,
+            SortChoice::CustomerRef => SortColumn::CustomerRef,
+            SortChoice::ReportedBy => SortColumn::ReportedBy,
+        }
     }
 }
 
@@ -198,13 +202,13 @@ pub async fn search(
     #[description = "Order"] order: Option<OrderChoice>,
 ) -> Result<(), CommandError> {
     let input = SearchInput {
-        status: status.map(|s| status_wire(s).to_owned()),
+        status: status.map(|s| Status::from(s).as_wire().to_owned()),
         service,
         reported_by,
         id: None,
         from,
         to,
-        sort: sort.map(|s| sort_wire(s).to_owned()),
+        sort: sort.map(|s| SortColumn::from(s).as_wire().to_owned()),
         ascending: order.map(|o| matches!(o, OrderChoice::Ascending)),
         page: None,
     };
