@@ -177,8 +177,11 @@ impl Core {
             .await
             .map_err(|e| CoreError::Home(e.0))?;
         self.link_conversation(&home.conversation, ticket).await?;
-        if let Some(card) = &home.card {
-            self.store.set_card(&home.conversation, card).await?;
+        // The link is what matters; without the card's id, the card is only not edited later.
+        if let Some(card) = &home.card
+            && let Err(e) = self.store.set_card(&home.conversation, card).await
+        {
+            tracing::warn!(ticket.id = %ticket.id, error = %e, "header card not remembered");
         }
         Ok(home)
     }

@@ -91,6 +91,24 @@ impl Interaction<'_> {
         components: Vec<CreateActionRow>,
     ) -> serenity::Result<()> {
         let edit = edit_message(reply).components(components);
+        match self.edit_raw(http, edit).await {
+            Ok(()) => Ok(()),
+            // Once more with the sentence alone: it may carry what must not be lost (a new
+            // ticket's id), and the cards or buttons may be what Discord refused.
+            Err(e) if reply.text.is_some() && !reply.cards.is_empty() => {
+                tracing::warn!(error = %super::error::chain(&e), "answer refused; sending its sentence alone");
+                let text = Reply {
+                    text: reply.text.clone(),
+                    cards: Vec::new(),
+                };
+                self.edit_raw(http, edit_message(&text).components(Vec::new()))
+                    .await
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn edit_raw(&self, http: &Http, edit: EditInteractionResponse) -> serenity::Result<()> {
         match self {
             Interaction::Command(i) => i.edit_response(http, edit).await.map(drop),
             Interaction::Component(i) => i.edit_response(http, edit).await.map(drop),

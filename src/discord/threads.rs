@@ -106,12 +106,17 @@ impl Homes for ThreadHomes<'_> {
                         )
                         .await
                         .map_err(|e| HomeError(format!("opening a thread: {e}")))?;
-                    let message = thread
-                        .id
-                        .send_message(self.http, card)
-                        .await
-                        .map_err(|e| HomeError(format!("posting the header card: {e}")))?;
-                    (thread.id, message.id)
+                    match thread.id.send_message(self.http, card).await {
+                        Ok(message) => (thread.id, message.id),
+                        // The thread exists: it is the ticket's home even without its card.
+                        Err(e) => {
+                            tracing::warn!(ticket.id = %ticket.id, error = %e, "header card not posted");
+                            return Ok(Home {
+                                conversation: Conversation::discord(thread.id.get()),
+                                card: None,
+                            });
+                        }
+                    }
                 }
             }
         };

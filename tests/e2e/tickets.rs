@@ -647,3 +647,39 @@ async fn a_page_that_orange_fails_to_serve_leaves_the_results_and_says_why_besid
     assert_eq!(page.embeds(), first.embeds());
     bot.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_refused_answer_is_sent_again_as_its_sentence_so_the_new_id_is_never_lost() {
+    let bot = TestBot::start().await;
+    set_profile(&bot).await;
+    bot.fake.fail_next(
+        "PATCH /webhooks/{webhook_id}/{webhook_token}/messages/{message_id}",
+        crate::support::fake_discord::Fault::ServerError,
+        1,
+    );
+    let opened = open_ticket(&bot, "Answer me twice", Duration::from_secs(5)).await;
+    assert!(opened.answer.embeds().is_empty(), "the sentence alone");
+    assert!(bot.sandbox().ticket(&opened.id).is_some());
+    bot.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_thread_whose_card_could_not_be_posted_is_still_the_tickets_home() {
+    let bot = TestBot::start().await;
+    set_profile(&bot).await;
+    bot.fake.fail_next(
+        "POST /channels/{channel_id}/messages",
+        crate::support::fake_discord::Fault::ServerError,
+        1,
+    );
+    let opened = open_ticket(&bot, "Cardless", Duration::from_secs(5)).await;
+    let here = Conversation::discord(opened.thread);
+    let store = bot.core().store();
+    assert_eq!(
+        store.ticket_for(&here).expect("read"),
+        Some(opened.id.clone())
+    );
+    assert_eq!(store.card(&here).expect("read"), None);
+    assert!(bot.fake.messages_in(opened.thread).is_empty());
+    bot.shutdown().await;
+}
