@@ -4,6 +4,10 @@ use std::io::IsTerminal;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
 use crate::cli::Mode;
 use crate::config::{ConfigError, OrangeCredentials, Settings};
@@ -13,6 +17,7 @@ use crate::discord;
 use crate::orange::OrangeClient;
 use crate::sandbox::{self, RunningSandbox, SandboxOptions};
 use crate::store::{Store, StoreError};
+use crate::watcher::{Watcher, WatcherOptions};
 
 /// Why a mode stopped with a failure. The message is for the operator's terminal.
 #[derive(Debug, thiserror::Error)]
@@ -128,7 +133,43 @@ pub async fn run(mode: Mode, settings: Settings) -> Result<(), AppError> {
 pub struct Running {
     bot: discord::RunningBot,
     core: Core,
+    watcher: Option<Background>,
     sandbox: Option<RunningSandbox>,
+}
+
+/// A background task this app owns: cancelled and awaited on shutdown.
+#[derive(Debug)]
+struct Background {
+    cancel: CancellationToken,
+    task: JoinHandle<()>,
+}
+
+impl Background {
+    fn spawn<F>(run: impl FnOnce(CancellationToken) -> F) -> Self
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let cancel = CancellationToken::new();
+        let task = tokio::spawn(run(cancel.clone()));
+        Background { cancel, task }
+    }
+
+    /// Cancels the task and waits (at most 10 s) for it to finish what it was writing.
+    async fn stop(self, name: &str) {
+        self.cancel.cancel();
+        let abort = self.task.abort_handle();
+        match tokio::time::timeout(Duration::from_secs(10), self.task).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, task = name, "background task failed"),
+            Err(_) => {
+                tracing::warn!(
+                    task = name,
+                    "background task did not stop within 10 s; aborted"
+                );
+                abort.abort();
+            }
+        }
+    }
 }
 
 /// Builds the core, warms the service cache (autocomplete answers from it) and starts the
@@ -143,12 +184,27 @@ pub async fn start_discord(settings: Settings) -> Result<Running, AppError> {
             "service list not loaded; autocomplete offers services once a command has read them"
         ),
     }
+    let settings_watcher_enabled = settings.watcher.enabled;
+    let watcher_options = WatcherOptions::from_settings(&settings);
+    let archive_closed = settings.discord.archive_closed_threads;
     let data = discord::Data {
         core: core.clone(),
         settings: Arc::new(settings),
     };
     match discord::start(&token, data).await {
-        Ok(bot) => Ok(Running { bot, core, sandbox }),
+        Ok(bot) => {
+            let watcher = settings_watcher_enabled.then(|| {
+                let notifier = bot.notifier(core.clone(), archive_closed);
+                let watcher = Watcher::new(core.clone(), notifier, watcher_options);
+                Background::spawn(|cancel| watcher.run(cancel))
+            });
+            Ok(Running {
+                bot,
+                core,
+                watcher,
+                sandbox,
+            })
+        }
         Err(e) => {
             if let Some(s) = sandbox {
                 s.shutdown().await;
@@ -164,13 +220,25 @@ impl Running {
         &self.core
     }
 
+    /// Deliveries through this bot's Discord connection (for a watcher driven by hand).
+    pub fn notifier(&self) -> discord::DiscordNotifier {
+        self.bot.notifier(
+            self.core.clone(),
+            self.core.settings().discord.archive_closed_threads,
+        )
+    }
+
     /// Waits until the client stops by itself (e.g. the token was refused).
     pub async fn stopped(&mut self) -> Result<(), AppError> {
         Ok(self.bot.stopped().await?)
     }
 
-    /// Disconnects from Discord, then stops the sandbox.
+    /// Stops the watcher (it finishes the write in progress), disconnects from Discord, then
+    /// stops the sandbox.
     pub async fn shutdown(self) {
+        if let Some(watcher) = self.watcher {
+            watcher.stop("watcher").await;
+        }
         self.bot.shutdown().await;
         if let Some(sandbox) = self.sandbox {
             sandbox.shutdown().await;

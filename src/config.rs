@@ -145,6 +145,9 @@ pub struct DiscordSettings {
     /// command was run in.
     #[serde(default)]
     pub tickets_channel: Option<u64>,
+    /// Archive a ticket's thread once the ticket is closed (after its last update).
+    #[serde(default)]
+    pub archive_closed_threads: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -157,6 +160,10 @@ pub struct StoreSettings {
 #[serde(deny_unknown_fields)]
 pub struct WatcherSettings {
     pub interval_secs: u64,
+    pub enabled: bool,
+    pub quiet_gets_per_pass: usize,
+    pub concurrency: usize,
+    pub max_backoff_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -6,6 +6,7 @@
 //! - [`telemetry`]: tracing set-up;
 //! - [`discord`]: the Discord transport (poise commands, error handler);
 //! - [`sandbox`]: the Orange simulator (axum) the bot and the tests run against;
+//! - [`watcher`]: polls Orange and delivers each change exactly once (the outbox, a `Notifier`);
 //! - [`cli`]: the command line; [`app`]: wires the parts together for each mode.
 
 pub mod app;
@@ -20,3 +21,4 @@ pub mod render;
 pub mod sandbox;
 pub mod store;
 pub mod telemetry;
+pub mod watcher;

@@ -17,3 +17,6 @@ mod team;
 
 #[path = "e2e/cards.rs"]
 mod cards;
+
+#[path = "e2e/watcher.rs"]
+mod watcher;

@@ -115,6 +115,7 @@ async fn everything_survives_a_reopen() {
         ticket: tid(1),
         changes: vec![],
         created: Utc::now(),
+        audience: Default::default(),
     };
     {
         let store = Store::open(dir.path()).expect("opens");

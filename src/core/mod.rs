@@ -22,7 +22,7 @@ pub use home::{Here, Home, HomeError, Homes};
 pub use services::ServiceCache;
 pub use suggest::{MAX_SUGGESTIONS, Suggestion};
 pub use team::AdminChange;
-pub use tickets::{CreateInput, Created, SearchInput};
+pub use tickets::{CreateInput, Created, SearchInput, is_bot_note};
 
 use crate::config::Settings;
 use crate::domain::{Actor, ApiStatus, AuditEntry, Permission, TicketId};

@@ -226,13 +226,21 @@ impl Core {
     }
 
     /// Links `conversation` (a new thread, typically) to a ticket, storing its current snapshot.
+    ///
+    /// When nobody else follows the ticket the snapshot is taken afresh, so a (re-)link never
+    /// announces old history; when others do, theirs is kept so no change is lost for them.
     pub async fn link_conversation(
         &self,
         conversation: &Conversation,
         ticket: &Ticket,
     ) -> Result<(), CoreError> {
+        let others = self
+            .store
+            .conversations_for(&ticket.id)?
+            .into_iter()
+            .any(|c| c != *conversation);
         self.store.link(conversation, &ticket.id).await?;
-        if self.store.snapshot(&ticket.id)?.is_none() {
+        if !others || self.store.snapshot(&ticket.id)?.is_none() {
             self.store.put_snapshot(ticket).await?;
         }
         Ok(())
@@ -390,7 +398,13 @@ impl Core {
     pub async fn unlink(&self, actor: &Actor) -> Result<TicketId, CoreError> {
         self.authorize(actor, Permission::Link, "unlink").await?;
         let result = match self.store.unlink(&actor.conversation).await {
-            Ok(Some(id)) => Ok(id),
+            Ok(Some(id)) => {
+                // Nobody follows it any more: a later link starts from a fresh snapshot.
+                if self.store.conversations_for(&id)?.is_empty() {
+                    self.store.drop_snapshot(&id).await?;
+                }
+                Ok(id)
+            }
             Ok(None) => Err(CoreError::Invalid(
                 "This conversation is not linked to a ticket.".into(),
             )),
@@ -428,6 +442,18 @@ fn check_numbers(
         )));
     }
     Ok(())
+}
+
+/// Whether a note is a comment the bot wrote (signed by [`attribution`]), so the watcher does not
+/// echo it back into the conversation it came from.
+pub fn is_bot_note(text: &str) -> bool {
+    text.strip_prefix('[')
+        .and_then(|rest| rest.split_once("] "))
+        .is_some_and(|(sign, _)| {
+            [" via discord", " via console"]
+                .iter()
+                .any(|via| sign.ends_with(via) && sign.len() > via.len())
+        })
 }
 
 /// How a comment is signed: the API has one identity, so the author goes into the text.

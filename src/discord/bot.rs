@@ -11,7 +11,8 @@ use poise::serenity_prelude as serenity;
 use secrecy::SecretString;
 use tokio::task::JoinHandle;
 
-use super::{Data, commands, components, error, http_client, respond};
+use super::{Data, DiscordNotifier, commands, components, error, http_client, respond};
+use crate::core::Core;
 
 /// Waits between registration attempts: 1 s, 2 s, 4 s, 8 s, 16 s.
 const REGISTRATION_ATTEMPTS: u32 = 6;
@@ -19,6 +20,7 @@ const REGISTRATION_ATTEMPTS: u32 = 6;
 /// The Discord client and the command registration, running in tasks this value owns.
 #[derive(Debug)]
 pub struct RunningBot {
+    http: Arc<serenity::Http>,
     shard_manager: Arc<serenity::ShardManager>,
     client: Option<JoinHandle<Result<(), serenity::Error>>>,
     registration: JoinHandle<()>,
@@ -51,8 +53,10 @@ pub async fn start(token: &SecretString, data: Data) -> Result<RunningBot, seren
             .await?;
     let shard_manager = Arc::clone(&client.shard_manager);
     let registration = tokio::spawn(register(Arc::clone(&client.http), guild));
+    let http = Arc::clone(&client.http);
     let task = tokio::spawn(async move { client.start().await });
     Ok(RunningBot {
+        http,
         shard_manager,
         client: Some(task),
         registration,
@@ -100,6 +104,11 @@ async fn register(http: Arc<serenity::Http>, guild: Option<serenity::GuildId>) {
 }
 
 impl RunningBot {
+    /// The watcher's deliveries through this bot's connection.
+    pub fn notifier(&self, core: Core, archive_closed: bool) -> DiscordNotifier {
+        DiscordNotifier::new(Arc::clone(&self.http), core, archive_closed)
+    }
+
     /// Waits until the client stops by itself (e.g. the token was refused).
     pub async fn stopped(&mut self) -> Result<(), StopError> {
         let Some(task) = self.client.as_mut() else {

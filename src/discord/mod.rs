@@ -8,6 +8,7 @@
 //! - `threads`: a ticket's home: a public thread (or forum post) with a pinned header card;
 //! - `actor`: who is acting (roles, Manage Server, the guild as the team) and the allowlist;
 //! - `respond`: defer, answer and edit any interaction, never pinging anyone;
+//! - `notifier`: the watcher's deliveries into threads and feed channels;
 //! - `embeds`: card -> embed; `error`: the one place errors are split for users and logs.
 //!
 //! The REST base URL is a setting (`discord.api_base_url`): with anything but `https://discord.com`
@@ -21,6 +22,7 @@ mod components;
 mod embeds;
 mod error;
 mod modals;
+mod notifier;
 mod respond;
 mod threads;
 
@@ -34,6 +36,7 @@ use crate::core::Core;
 
 pub use bot::{RunningBot, StopError, start};
 pub use error::CommandError;
+pub use notifier::DiscordNotifier;
 
 /// Discord's own REST base URL; any other value is treated as a proxy.
 pub const DISCORD_BASE_URL: &str = "https://discord.com";

@@ -24,6 +24,35 @@ pub enum Change {
         from: Option<String>,
         to: Option<String>,
     },
+    /// A ticket the watcher saw for the first time, new since its last look (team feeds).
+    Opened,
+}
+
+impl Change {
+    /// A short, stable fingerprint of the change, part of its delivery key: the same change seen
+    /// again (after a crash, say) gets the same key, another change another key.
+    pub fn fingerprint(&self) -> String {
+        match self {
+            Change::StatusChanged { to, at, .. } => format!(
+                "s:{}:{}",
+                to.as_wire(),
+                at.map(|a| a.timestamp()).unwrap_or_default()
+            ),
+            Change::NotesAdded(notes) => {
+                let mut out = String::from("n");
+                for n in notes {
+                    out.push_str(&format!(":{}:{}", n.date.timestamp(), n.text.len()));
+                    out.push_str(&n.text);
+                }
+                out
+            }
+            Change::ResolutionSet(d) => format!("r:{}", d.timestamp()),
+            Change::DescriptionChanged { to, .. } => {
+                format!("d:{}", to.as_deref().unwrap_or_default())
+            }
+            Change::Opened => "o".into(),
+        }
+    }
 }
 
 /// Diffs two snapshots of the same ticket, `old` first. The result is empty when nothing a person

@@ -150,6 +150,16 @@ impl Subscription {
     }
 }
 
+/// Who a notification is for: the ticket's own conversation (its thread), or a channel following
+/// the team's tickets, which gets one line per change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Audience {
+    #[default]
+    Thread,
+    Feed,
+}
+
 /// A notification waiting to be delivered to a conversation. Delivery is at-least-once from the
 /// outbox, made exactly-once on Discord with a nonce derived from `key`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -160,6 +170,99 @@ pub struct Notification {
     pub ticket: TicketId,
     pub changes: Vec<Change>,
     pub created: DateTime<Utc>,
+    #[serde(default)]
+    pub audience: Audience,
+}
+
+/// The longest key a delivery may carry: Discord's message nonce takes 25 characters.
+pub const KEY_LEN: usize = 25;
+
+impl Notification {
+    /// A notification whose key is derived from what it says and where: the same changes of the
+    /// same ticket for the same conversation always get the same key.
+    pub fn new(
+        conversation: Conversation,
+        ticket: TicketId,
+        changes: Vec<Change>,
+        audience: Audience,
+        created: DateTime<Utc>,
+    ) -> Self {
+        let audience_name = match audience {
+            Audience::Thread => "thread",
+            Audience::Feed => "feed",
+        };
+        let mut material = format!("{}\u{0}{ticket}\u{0}{audience_name}", conversation.key());
+        for c in &changes {
+            material.push('\u{0}');
+            material.push_str(&c.fingerprint());
+        }
+        Notification {
+            key: delivery_key(&material),
+            conversation,
+            ticket,
+            changes,
+            created,
+            audience,
+        }
+    }
+}
+
+/// A 25-character key from two independent 64-bit FNV-1a hashes, in base 36: deterministic across
+/// builds and platforms (std's hasher is not), which a key checked after a restart must be.
+fn delivery_key(material: &str) -> String {
+    let fnv = |seed: u64| {
+        material.bytes().fold(seed, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        })
+    };
+    let hi = fnv(0xcbf2_9ce4_8422_2325);
+    let lo = fnv(0x6c62_272e_07bb_0142);
+    let mut n = (u128::from(hi) << 64) | u128::from(lo);
+    let mut out = Vec::with_capacity(KEY_LEN);
+    for _ in 0..KEY_LEN {
+        let digit = (n % 36) as u8;
+        out.push(if digit < 10 {
+            b'0' + digit
+        } else {
+            b'a' + digit - 10
+        });
+        n /= 36;
+    }
+    String::from_utf8(out).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delivery_keys_are_stable_short_and_distinct() {
+        let at = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default();
+        let id = TicketId::parse("1234567890").expect("id");
+        let key = |conv: u64, changes: Vec<Change>| {
+            Notification::new(
+                Conversation::discord(conv),
+                id.clone(),
+                changes,
+                Audience::Thread,
+                at,
+            )
+            .key
+        };
+        let status = Change::StatusChanged {
+            from: Status::Ongoing,
+            to: Status::Restored,
+            reason: None,
+            at: Some(at),
+        };
+        let a = key(1, vec![status.clone()]);
+        assert_eq!(a.len(), KEY_LEN);
+        assert_eq!(a, key(1, vec![status.clone()]), "deterministic");
+        assert_ne!(a, key(2, vec![status.clone()]), "per conversation");
+        assert_ne!(a, key(1, vec![Change::Opened]), "per change");
+        // Pinned: a key written by one build must be recognised by the next.
+        assert_eq!(a, "3b3kbcb919t16gpqgkqbfq8pd");
+    }
 }
 
 /// One line of the audit log.

@@ -11,8 +11,8 @@ mod ticket;
 
 pub use change::{Change, diff};
 pub use conversation::{
-    Actor, AuditEntry, Conversation, Notification, Permission, Subscription, TeamId, TeamSettings,
-    Transport,
+    Actor, Audience, AuditEntry, Conversation, KEY_LEN, Notification, Permission, Subscription,
+    TeamId, TeamSettings, Transport,
 };
 pub use ids::{IdError, ServiceNumber, TechnicalNumber, TicketId};
 pub use search::{ApiStatus, ComponentStatus, SearchQuery, SortColumn};

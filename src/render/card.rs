@@ -458,6 +458,11 @@ pub fn changes(t: &Ticket, changes: &[Change]) -> Card {
                 to.as_deref().map(md).unwrap_or_else(|| "(removed)".into()),
                 false,
             ),
+            Change::Opened => card.field(
+                "Opened",
+                t.created.as_ref().map(date).unwrap_or_else(|| "now".into()),
+                true,
+            ),
         };
     }
     card.fit()

@@ -2,6 +2,7 @@
 //! -> terminal text (here) or a Discord embed (in the Discord transport).
 
 pub mod card;
+pub mod notice;
 pub mod reply;
 pub mod text;
 

@@ -3,9 +3,22 @@
 
 use super::{Card, Reply};
 
-/// Markdown -> plain text: bold markers dropped, escapes undone.
+/// Markdown -> plain text: bold markers dropped, escapes undone, Discord timestamps written as
+/// dates, reference lines (`-# ref …`) dropped.
 pub fn plain(s: &str) -> String {
-    let s = s.replace("**", "");
+    let lines: Vec<String> = s
+        .lines()
+        .filter(|l| !l.starts_with("-# ref "))
+        .map(|l| timestamps(&unescape(&l.replace("**", ""))))
+        .collect();
+    let mut out = lines.join("\n");
+    if s.ends_with('\n') {
+        out.push('\n');
+    }
+    out
+}
+
+fn unescape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars();
     while let Some(c) = chars.next() {
@@ -14,6 +27,33 @@ pub fn plain(s: &str) -> String {
             c => out.push(c),
         }
     }
+    out
+}
+
+/// `<t:1700000000:R>` -> `2023-11-14 22:13 UTC`.
+fn timestamps(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(start) = rest.find("<t:") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 3..];
+        let parsed = after.split_once('>').and_then(|(inside, tail)| {
+            let secs = inside.split(':').next()?.parse::<i64>().ok()?;
+            let at = chrono::DateTime::from_timestamp(secs, 0)?;
+            Some((at.format("%Y-%m-%d %H:%M UTC").to_string(), tail))
+        });
+        match parsed {
+            Some((date, tail)) => {
+                out.push_str(&date);
+                rest = tail;
+            }
+            None => {
+                out.push_str("<t:");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
     out
 }
 
@@ -58,6 +98,15 @@ pub fn card(c: &Card) -> String {
 mod tests {
     use super::*;
     use crate::render::Field;
+
+    #[test]
+    fn timestamps_become_dates_and_reference_lines_go() {
+        assert_eq!(
+            plain("**A → B** · <t:1700000000:R>\n-# ref abc"),
+            "A → B · 2023-11-14 22:13 UTC"
+        );
+        assert_eq!(plain("<t:x> <t:"), "<t:x> <t:");
+    }
 
     #[test]
     fn escapes_are_undone() {

@@ -1,7 +1,8 @@
 //! The bot's memory, in an embedded sled database: conversation <-> ticket links, the last-seen
 //! snapshot of each tracked ticket, team settings, subscriptions, contact profiles, the outbox of
-//! undelivered notifications, the audit log, each conversation's header card, and saved views (the
-//! queries behind paging buttons; the newest [`VIEWS_KEPT`] are kept).
+//! undelivered notifications, the audit log, each conversation's header card, saved views (the
+//! queries behind paging buttons; the newest [`VIEWS_KEPT`] are kept), and the watcher's own
+//! bookkeeping (what the team feeds have seen, when it last looked for new tickets).
 //!
 //! A small typed API; no sled type leaks out. Updates that must agree (the two directions of a
 //! link; a snapshot and the notifications it caused) happen in one transaction, and writes that
@@ -15,8 +16,8 @@ use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 use crate::domain::{
-    AuditEntry, Contact, Conversation, Notification, Subscription, TeamId, TeamSettings, Ticket,
-    TicketId,
+    AuditEntry, Contact, Conversation, Notification, Status, Subscription, TeamId, TeamSettings,
+    Ticket, TicketId,
 };
 use codec::{decode, encode};
 
@@ -92,6 +93,10 @@ pub struct Store {
     cards: sled::Tree,
     /// big-endian sequence -> a saved view (what a paging button needs to show another page)
     views: sled::Tree,
+    /// ticket id -> the status the watcher last saw it in, for team feeds
+    feed_seen: sled::Tree,
+    /// name -> value: the watcher's own bookkeeping (e.g. when it last looked for new tickets)
+    watcher: sled::Tree,
 }
 
 fn pair_key(ticket: &TicketId, conversation: &str) -> Vec<u8> {
@@ -131,6 +136,8 @@ impl Store {
             audit: tree("audit")?,
             cards: tree("cards")?,
             views: tree("views")?,
+            feed_seen: tree("feed_seen")?,
+            watcher: tree("watcher")?,
             db,
         })
     }
@@ -337,6 +344,71 @@ impl Store {
         Ok(items.into_iter().map(|(seq, _)| seq).collect())
     }
 
+    /// Saves what the team feeds have seen of some tickets and enqueues the feed notifications
+    /// that caused, in one transaction (like [`Store::record`]). Durable when it returns.
+    ///
+    /// `unfollowed` are tickets nobody follows, saved as their snapshot so their feed lines can
+    /// name their service (a followed ticket's snapshot is the watcher's, never overwritten here).
+    pub async fn record_feed(
+        &self,
+        seen: &[(TicketId, Status)],
+        unfollowed: &[Ticket],
+        notifications: &[Notification],
+    ) -> Result<Vec<u64>, StoreError> {
+        let mut items = Vec::with_capacity(notifications.len());
+        for n in notifications {
+            items.push((self.db.generate_id()?, encode(n)?));
+        }
+        let mut snapshots = Vec::with_capacity(unfollowed.len());
+        for t in unfollowed {
+            snapshots.push((t.id.as_str().as_bytes().to_vec(), encode(t)?));
+        }
+        (&self.feed_seen, &self.outbox, &self.snapshots).transaction(
+            |(feed_seen, outbox, snap)| {
+                for (id, status) in seen {
+                    feed_seen.insert(id.as_str().as_bytes(), status.as_wire().as_bytes())?;
+                }
+                for (id, ticket) in &snapshots {
+                    snap.insert(id.as_slice(), ticket.as_slice())?;
+                }
+                for (seq, item) in &items {
+                    outbox.insert(&seq.to_be_bytes(), item.as_slice())?;
+                }
+                Ok(())
+            },
+        )?;
+        self.flush().await?;
+        Ok(items.into_iter().map(|(seq, _)| seq).collect())
+    }
+
+    /// The status the team feeds last saw `ticket` in; `None` if they never saw it.
+    pub fn feed_seen(&self, ticket: &TicketId) -> Result<Option<Status>, StoreError> {
+        Ok(self
+            .feed_seen
+            .get(ticket.as_str().as_bytes())?
+            .map(|raw| Status::from_wire(&String::from_utf8_lossy(&raw))))
+    }
+
+    /// A value of the watcher's bookkeeping.
+    pub fn watcher_value(&self, name: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .watcher
+            .get(name.as_bytes())?
+            .map(|raw| String::from_utf8_lossy(&raw).into_owned()))
+    }
+
+    /// Sets a value of the watcher's bookkeeping. Durable when it returns.
+    pub async fn set_watcher_value(&self, name: &str, value: &str) -> Result<(), StoreError> {
+        self.watcher.insert(name.as_bytes(), value.as_bytes())?;
+        self.flush().await
+    }
+
+    /// Forgets a ticket's snapshot (nobody follows it any more).
+    pub async fn drop_snapshot(&self, ticket: &TicketId) -> Result<(), StoreError> {
+        self.snapshots.remove(ticket.as_str().as_bytes())?;
+        self.flush().await
+    }
+
     /// Notifications not yet delivered, oldest first.
     ///
     /// A record that cannot be read is moved to the `outbox_unreadable` tree and logged, so one
@@ -374,6 +446,20 @@ impl Store {
 
     pub fn team_settings(&self, team: &TeamId) -> Result<TeamSettings, StoreError> {
         Ok(get(&self.teams, &team.0)?.unwrap_or_default())
+    }
+
+    /// Every team with settings.
+    pub fn teams(&self) -> Result<Vec<(TeamId, TeamSettings)>, StoreError> {
+        self.teams
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                Ok((
+                    TeamId(String::from_utf8_lossy(&k).into_owned()),
+                    decode(&v, "team")?,
+                ))
+            })
+            .collect()
     }
 
     pub async fn set_team_settings(
@@ -571,6 +657,7 @@ mod tests {
             ticket: TicketId::parse("1").expect("id"),
             changes: vec![],
             created: chrono::Utc::now(),
+            audience: Default::default(),
         };
         store
             .outbox

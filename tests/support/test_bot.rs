@@ -8,8 +8,10 @@ use std::time::Duration;
 use orange_ticket_bot::app::{self, Running};
 use orange_ticket_bot::config::Settings;
 use orange_ticket_bot::core::Core;
+use orange_ticket_bot::discord::DiscordNotifier;
 use orange_ticket_bot::domain::TicketId;
 use orange_ticket_bot::sandbox::{self, RunningSandbox, SandboxControl, SandboxOptions};
+use orange_ticket_bot::watcher::{Watcher, WatcherOptions};
 use secrecy::SecretString;
 use serde_json::Value;
 use tempfile::TempDir;
@@ -50,6 +52,8 @@ impl TestBot {
         settings.discord.api_base_url = fake.base_url().parse().expect("fake URL");
         settings.store.path = store.path().join("bot.sled");
         settings.secrets.discord_token = Some(SecretString::from("fake-token"));
+        // Tests drive passes themselves (`TestBot::watcher`); one test runs the owned task.
+        settings.watcher.enabled = false;
         let orange = sandbox::start(
             SandboxOptions::from_settings(&settings),
             SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
@@ -107,6 +111,16 @@ impl TestBot {
     /// The bot's core (store, Orange client), to check what it stored.
     pub fn core(&self) -> &Core {
         self.bot.as_ref().expect("the bot runs").core()
+    }
+
+    /// A watcher on the bot's store and Discord connection, for the test to drive pass by pass.
+    pub fn watcher(&self) -> Watcher<DiscordNotifier> {
+        let bot = self.bot.as_ref().expect("the bot runs");
+        Watcher::new(
+            bot.core().clone(),
+            bot.notifier(),
+            WatcherOptions::from_settings(&self.settings),
+        )
     }
 
     /// The Orange sandbox the bot talks to.

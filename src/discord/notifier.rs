@@ -1,0 +1,161 @@
+//! The watcher's Discord side: posts each notification into its thread or feed channel, edits
+//! the thread's pinned header card, and archives a closed ticket's thread when configured.
+//!
+//! Exactly once, as users see it: every message carries a nonce derived from its delivery key
+//! with `enforce_nonce`, so a resend within Discord's nonce window returns the first message; an
+//! entry older than that window is first looked for among the channel's recent messages (its
+//! reference line carries the key).
+
+use std::sync::Arc;
+
+use chrono::{TimeDelta, Utc};
+use poise::serenity_prelude as serenity;
+use serenity::{ChannelId, CreateMessage, EditMessage, EditThread, GetMessages, Http, MessageId};
+
+use super::respond::no_mentions;
+use super::{embeds, threads};
+use crate::core::Core;
+use crate::domain::{Audience, Conversation, Notification, Ticket, Transport};
+use crate::render::{Reply, notice};
+use crate::watcher::{DeliveryError, Notifier};
+
+/// Discord keeps a nonce "for a few minutes"; entries older than this are checked for first.
+const NONCE_TRUSTED: TimeDelta = TimeDelta::minutes(2);
+/// How many recent messages are searched for an old entry's reference line.
+const LOOK_BACK: u8 = 50;
+
+/// Delivers to Discord channels and threads.
+#[derive(Debug, Clone)]
+pub struct DiscordNotifier {
+    http: Arc<Http>,
+    core: Core,
+    archive_closed: bool,
+}
+
+impl DiscordNotifier {
+    pub fn new(http: Arc<Http>, core: Core, archive_closed: bool) -> Self {
+        DiscordNotifier {
+            http,
+            core,
+            archive_closed,
+        }
+    }
+
+    /// Whether a message with `key` is among the channel's recent ones.
+    async fn already_posted(&self, channel: ChannelId, key: &str) -> Result<bool, DeliveryError> {
+        let recent = channel
+            .messages(self.http.as_ref(), GetMessages::new().limit(LOOK_BACK))
+            .await
+            .map_err(classify)?;
+        Ok(recent.iter().any(|m| notice::has_marker(&m.content, key)))
+    }
+
+    /// Edits the thread's header card to the ticket as just seen. A card that cannot be edited
+    /// is only logged: the update itself was posted.
+    async fn refresh_card(&self, conversation: &Conversation, channel: ChannelId, ticket: &Ticket) {
+        let card = match self.core.store().card(conversation) {
+            Ok(Some(card)) => card,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "header card unknown");
+                return;
+            }
+        };
+        let Some(message) = card.parse::<u64>().ok().filter(|id| *id != 0) else {
+            return;
+        };
+        let (embed, buttons) = threads::header_message(ticket);
+        let edit = EditMessage::new()
+            .embed(embed)
+            .components(buttons)
+            .allowed_mentions(no_mentions());
+        if let Err(e) = channel
+            .edit_message(self.http.as_ref(), MessageId::new(message), edit)
+            .await
+        {
+            tracing::warn!(ticket.id = %ticket.id, error = %super::error::chain(&e), "header card not edited");
+        }
+    }
+}
+
+impl Notifier for DiscordNotifier {
+    fn serves(&self, conversation: &Conversation) -> bool {
+        conversation.transport == Transport::Discord
+    }
+
+    async fn deliver(
+        &self,
+        n: &Notification,
+        ticket: Option<&Ticket>,
+    ) -> Result<(), DeliveryError> {
+        let channel = n
+            .conversation
+            .id
+            .parse::<u64>()
+            .ok()
+            .filter(|id| *id != 0)
+            .map(ChannelId::new)
+            .ok_or_else(|| {
+                DeliveryError::Refused(format!("not a channel id: {}", n.conversation.id))
+            })?;
+        let posted_before =
+            Utc::now() - n.created > NONCE_TRUSTED && self.already_posted(channel, &n.key).await?;
+        if !posted_before {
+            let reply = match n.audience {
+                Audience::Thread => notice::thread(n, ticket),
+                Audience::Feed => {
+                    let home = self
+                        .core
+                        .store()
+                        .conversations_for(&n.ticket)
+                        .ok()
+                        .and_then(|c| c.into_iter().find(|c| c.transport == Transport::Discord));
+                    notice::feed(n, ticket, home.as_ref())
+                }
+            };
+            channel
+                .send_message(self.http.as_ref(), message(&reply, &n.key))
+                .await
+                .map_err(classify)?;
+        }
+        if n.audience == Audience::Thread
+            && let Some(t) = ticket
+        {
+            self.refresh_card(&n.conversation, channel, t).await;
+            if self.archive_closed && t.status.is_final() {
+                let archive = channel
+                    .edit_thread(self.http.as_ref(), EditThread::new().archived(true))
+                    .await;
+                if let Err(e) = archive {
+                    tracing::warn!(ticket.id = %t.id, error = %super::error::chain(&e), "closed ticket's thread not archived");
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn message(reply: &Reply, key: &str) -> CreateMessage {
+    CreateMessage::new()
+        .content(reply.text.clone().unwrap_or_default())
+        .embeds(reply.cards.iter().map(embeds::embed).collect())
+        .allowed_mentions(no_mentions())
+        .nonce(serenity::Nonce::String(key.to_owned()))
+        .enforce_nonce(true)
+}
+
+/// Sorts Discord's answers: gone (Unknown Channel), refused for good (no access, no permission,
+/// a locked thread, a bad request), or worth retrying (rate limits, server errors, the network).
+fn classify(e: serenity::Error) -> DeliveryError {
+    let why = super::error::chain(&e);
+    match &e {
+        serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(r)) => {
+            match (r.status_code.as_u16(), r.error.code) {
+                (_, 10003) => DeliveryError::Gone(why),
+                (429, _) | (500..=599, _) => DeliveryError::Retry(why),
+                _ => DeliveryError::Refused(why),
+            }
+        }
+        _ => DeliveryError::Retry(why),
+    }
+}

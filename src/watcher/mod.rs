@@ -1,0 +1,239 @@
+//! The watcher: finds every change Orange makes to the tickets people follow, and new and changed
+//! tickets for the team feeds, and delivers each exactly once.
+//!
+//! - [`Watcher::poll_once`] does one pass and returns what it did ([`PassOutcome`]); [`Watcher::run`]
+//!   repeats it until cancelled, backing off while Orange is down. The app starts it once, as an
+//!   owned task.
+//! - `plan`: what to read in a pass (pure, tested): searches cover many tickets per call but carry
+//!   no notes; a get reads one ticket with its notes.
+//! - `tickets`: the pass over followed tickets; `feeds`: the pass for team feeds;
+//! - `deliver`: the outbox to a [`Notifier`] (Discord threads and channels, the console).
+//!
+//! Exactly once: a pass diffs a ticket against its stored snapshot and writes the notifications
+//! and the new snapshot in one transaction; the deliverer removes an entry only after the notifier
+//! delivered it, and the notifier makes a repeated delivery harmless (a Discord nonce, a marker).
+
+mod deliver;
+mod feeds;
+mod plan;
+mod tickets;
+
+use std::future::Future;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::core::Core;
+use crate::domain::{Conversation, Notification, Ticket};
+use crate::orange::OrangeError;
+
+pub use plan::NON_FINAL;
+
+/// Delivers notifications to the conversations of one transport.
+pub trait Notifier: Send + Sync {
+    /// Whether this notifier delivers to `conversation` (others wait for theirs).
+    fn serves(&self, conversation: &Conversation) -> bool;
+
+    /// Delivers one notification; `ticket` is the ticket as last seen. Delivering the same
+    /// notification twice must show it once.
+    fn deliver(
+        &self,
+        notification: &Notification,
+        ticket: Option<&Ticket>,
+    ) -> impl Future<Output = Result<(), DeliveryError>> + Send;
+}
+
+/// Why a delivery did not happen.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeliveryError {
+    /// Try again later (rate limited, the transport is down).
+    #[error("will retry: {0}")]
+    Retry(String),
+    /// The conversation no longer exists: it is unlinked (or unsubscribed).
+    #[error("conversation gone: {0}")]
+    Gone(String),
+    /// The transport refuses this delivery for good (no permission): reported and dropped.
+    #[error("refused: {0}")]
+    Refused(String),
+}
+
+/// What one pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PassOutcome {
+    /// Followed tickets not yet final.
+    pub tracked: usize,
+    /// Search pages read.
+    pub search_pages: u64,
+    /// Single tickets read.
+    pub gets: u64,
+    /// Changes found (a ticket's status, notes, resolution, description; new tickets for feeds).
+    pub changes: usize,
+    /// Notifications written to the outbox.
+    pub queued: usize,
+    /// Notifications delivered and removed from the outbox.
+    pub delivered: usize,
+    /// Notifications left for a later pass (their conversation's transport failed, or serves
+    /// elsewhere).
+    pub postponed: usize,
+    /// Notifications dropped: their conversation is gone or refuses the bot.
+    pub undeliverable: usize,
+    /// Orange failures that made the pass skip something (retried next pass).
+    pub orange_errors: usize,
+    /// Whether every Orange call of the pass failed for want of Orange (it looks down).
+    pub orange_down: bool,
+    /// Failures of the bot's own storage.
+    pub store_errors: usize,
+}
+
+impl PassOutcome {
+    /// Orange calls the pass made.
+    pub fn orange_calls(&self) -> u64 {
+        self.search_pages + self.gets
+    }
+}
+
+/// Tuning of a watcher; `from_settings` reads `[watcher]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WatcherOptions {
+    pub interval: Duration,
+    /// Gets a pass spends on tickets that did not visibly move, to see their new notes.
+    pub quiet_gets_per_pass: usize,
+    /// Orange calls at most in flight.
+    pub concurrency: usize,
+    /// Longest wait between passes while Orange is down.
+    pub max_backoff: Duration,
+}
+
+impl WatcherOptions {
+    pub fn from_settings(settings: &crate::config::Settings) -> Self {
+        let w = &settings.watcher;
+        WatcherOptions {
+            interval: Duration::from_secs(w.interval_secs),
+            quiet_gets_per_pass: w.quiet_gets_per_pass,
+            concurrency: w.concurrency.max(1),
+            max_backoff: Duration::from_secs(w.max_backoff_secs.max(w.interval_secs)),
+        }
+    }
+}
+
+/// Polls Orange and delivers through `N`.
+#[derive(Debug)]
+pub struct Watcher<N> {
+    core: Core,
+    notifier: N,
+    options: WatcherOptions,
+    /// Where the round of quiet tickets resumes next pass.
+    cursor: usize,
+}
+
+impl<N: Notifier> Watcher<N> {
+    pub fn new(core: Core, notifier: N, options: WatcherOptions) -> Self {
+        Watcher {
+            core,
+            notifier,
+            options,
+            cursor: 0,
+        }
+    }
+
+    /// One pass: followed tickets, team feeds, then the outbox.
+    #[tracing::instrument(skip_all, name = "watcher_pass")]
+    pub async fn poll_once(&mut self) -> PassOutcome {
+        let mut out = PassOutcome::default();
+        let mut failures = Failures::default();
+        let seen = self.check_tickets(&mut out, &mut failures).await;
+        self.check_feeds(&seen, &mut out, &mut failures).await;
+        self.deliver(&mut out).await;
+        out.orange_errors = failures.orange;
+        out.orange_down = failures.orange > 0 && failures.orange_ok == 0 && failures.down;
+        out.store_errors = failures.store;
+        out
+    }
+
+    /// Repeats passes every `interval` (with jitter) until `cancel`; while Orange looks down,
+    /// waits longer each time and asks its status endpoint before the next full pass.
+    pub async fn run(mut self, cancel: CancellationToken) {
+        let mut wait = Duration::ZERO;
+        let mut down = false;
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = tokio::time::sleep(wait) => {}
+            }
+            if down && !self.orange_is_back().await {
+                wait = (wait * 2).min(self.options.max_backoff);
+                tracing::warn!(retry_in = ?wait, "Orange still looks down; no pass");
+                continue;
+            }
+            let outcome = tokio::select! {
+                _ = cancel.cancelled() => return,
+                outcome = self.poll_once() => outcome,
+            };
+            log_pass(&outcome);
+            down = outcome.orange_down;
+            wait = if down {
+                (wait.max(self.options.interval) * 2).min(self.options.max_backoff)
+            } else {
+                jitter(self.options.interval)
+            };
+        }
+    }
+
+    async fn orange_is_back(&self) -> bool {
+        let orange = self.core.orange();
+        matches!(orange.api_status(orange.interactive()).await, Ok(s) if s.is_ok())
+    }
+}
+
+/// Failures counted during a pass.
+#[derive(Debug, Default)]
+struct Failures {
+    orange: usize,
+    orange_ok: usize,
+    /// Whether the Orange failures say Orange is unreachable (not "this ticket is bad").
+    down: bool,
+    store: usize,
+}
+
+impl Failures {
+    fn orange(&mut self, what: &str, e: &OrangeError) {
+        self.orange += 1;
+        if matches!(
+            e,
+            OrangeError::Unavailable { .. }
+                | OrangeError::Timeout { .. }
+                | OrangeError::Throttled { .. }
+        ) {
+            self.down = true;
+        }
+        tracing::warn!(error = %e, what, "watcher: Orange call failed");
+    }
+
+    fn store(&mut self, what: &str, e: &dyn std::fmt::Display) {
+        self.store += 1;
+        tracing::error!(error = %e, what, "watcher: store failed");
+    }
+}
+
+fn log_pass(o: &PassOutcome) {
+    tracing::info!(
+        tracked = o.tracked,
+        search_pages = o.search_pages,
+        gets = o.gets,
+        changes = o.changes,
+        queued = o.queued,
+        delivered = o.delivered,
+        postponed = o.postponed,
+        undeliverable = o.undeliverable,
+        orange_errors = o.orange_errors,
+        orange_down = o.orange_down,
+        "watcher pass"
+    );
+}
+
+/// `d` ± 10 %, so many bots do not poll Orange in step.
+fn jitter(d: Duration) -> Duration {
+    let ms = d.as_millis().min(u128::from(u64::MAX)) as u64;
+    let spread = ms / 10;
+    Duration::from_millis(ms - spread + fastrand::u64(0..=spread * 2))
+}

@@ -1,0 +1,201 @@
+//! The pass over followed tickets: read them (see `plan`), diff each against its snapshot, and
+//! record the snapshot with the notifications it causes, in one transaction.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use futures::{StreamExt, TryStreamExt};
+
+use super::plan::{self, NON_FINAL, Strategy};
+use super::{Failures, Notifier, PassOutcome, Watcher};
+use crate::core::is_bot_note;
+use crate::domain::{
+    Audience, Change, Notification, SearchQuery, StatusFilter, Ticket, TicketId, diff,
+};
+
+/// What the searches of a pass saw: every ticket on their pages, and whether every page was read
+/// whole. Team feeds use it too.
+#[derive(Debug, Default)]
+pub struct Seen {
+    pub tickets: HashMap<TicketId, Ticket>,
+    pub complete: bool,
+    pub searched: bool,
+}
+
+impl<N: Notifier> Watcher<N> {
+    /// Reads the open followed tickets and records what changed; returns what the searches saw.
+    pub(super) async fn check_tickets(
+        &mut self,
+        out: &mut PassOutcome,
+        failures: &mut Failures,
+    ) -> Seen {
+        let store = self.core.store().clone();
+        let open = match open_tickets(&store) {
+            Ok(open) => open,
+            Err(e) => {
+                failures.store("reading the followed tickets", &e);
+                return Seen::default();
+            }
+        };
+        out.tracked = open.len();
+        let feeds = match super::feeds::feeds(&store) {
+            Ok(feeds) => !feeds.is_empty(),
+            Err(e) => {
+                failures.store("reading the feeds", &e);
+                false
+            }
+        };
+        let page_size = self.core.settings().orange.search.page_size;
+        let budget = self.options.quiet_gets_per_pass;
+        let (to_get, seen) = match plan::strategy(open.len(), page_size, budget, feeds) {
+            Strategy::Gets => (
+                open.iter().map(|(id, _)| id.clone()).collect(),
+                Seen::default(),
+            ),
+            Strategy::Searches => {
+                let seen = self.search_open(out, failures).await;
+                let (gets, cursor) = plan::gets_after_search(
+                    &open,
+                    &seen.tickets,
+                    seen.complete,
+                    budget,
+                    self.cursor,
+                );
+                self.cursor = cursor;
+                (gets, seen)
+            }
+        };
+        let orange = self.core.orange().clone();
+        let mut reads = futures::stream::iter(to_get)
+            .map(|id| {
+                let orange = orange.clone();
+                async move {
+                    let result = orange.get_ticket(&id, orange.background()).await;
+                    (id, result)
+                }
+            })
+            .buffer_unordered(self.options.concurrency);
+        while let Some((id, result)) = reads.next().await {
+            out.gets += 1;
+            match result {
+                Ok(ticket) => {
+                    failures.orange_ok += 1;
+                    if let Err(e) = self.record(&ticket, out).await {
+                        failures.store("recording a ticket", &e);
+                    }
+                }
+                Err(e) => failures.orange(&format!("reading ticket {id}"), &e),
+            }
+        }
+        seen
+    }
+
+    /// Every page of a search per non-final status.
+    async fn search_open(&self, out: &mut PassOutcome, failures: &mut Failures) -> Seen {
+        let orange = self.core.orange();
+        let mut seen = Seen {
+            complete: true,
+            searched: true,
+            ..Seen::default()
+        };
+        for status in NON_FINAL {
+            let query = SearchQuery {
+                status: StatusFilter::Only(status.clone()),
+                ..SearchQuery::default()
+            };
+            let mut pages = std::pin::pin!(orange.search_all(query, orange.background()));
+            loop {
+                match pages.try_next().await {
+                    Ok(Some(page)) => {
+                        out.search_pages += 1;
+                        failures.orange_ok += 1;
+                        if !page.rejected.is_empty() {
+                            seen.complete = false;
+                        }
+                        for t in page.tickets {
+                            seen.tickets.insert(t.id.clone(), t);
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        out.search_pages += 1;
+                        seen.complete = false;
+                        failures.orange(&format!("searching {}", status.as_wire()), &e);
+                        break;
+                    }
+                }
+            }
+        }
+        seen
+    }
+
+    /// Diffs `ticket` against its snapshot and records both the new snapshot and the
+    /// notifications for its conversations and the matching feeds, atomically.
+    pub(super) async fn record(
+        &self,
+        ticket: &Ticket,
+        out: &mut PassOutcome,
+    ) -> Result<(), crate::store::StoreError> {
+        let store = self.core.store();
+        let Some(old) = store.snapshot(&ticket.id)? else {
+            // First sight: a baseline, nothing to announce.
+            return store.put_snapshot(ticket).await;
+        };
+        let changes = without_bot_notes(diff(&old, ticket));
+        if changes.is_empty() {
+            if old != *ticket {
+                store.put_snapshot(ticket).await?;
+            }
+            return Ok(());
+        }
+        let now = Utc::now();
+        let mut notifications: Vec<Notification> = store
+            .conversations_for(&ticket.id)?
+            .into_iter()
+            .map(|c| {
+                Notification::new(c, ticket.id.clone(), changes.clone(), Audience::Thread, now)
+            })
+            .collect();
+        notifications.extend(super::feeds::status_notifications(
+            &super::feeds::feeds(store)?,
+            ticket,
+            &changes,
+            now,
+        ));
+        store.record(ticket, &notifications).await?;
+        out.changes += changes.len();
+        out.queued += notifications.len();
+        Ok(())
+    }
+}
+
+/// The followed tickets that are not final, with their snapshots.
+fn open_tickets(
+    store: &crate::store::Store,
+) -> Result<Vec<(TicketId, Option<Ticket>)>, crate::store::StoreError> {
+    let mut open = Vec::new();
+    for id in store.tracked_tickets()? {
+        let snapshot = store.snapshot(&id)?;
+        if !snapshot.as_ref().is_some_and(|t| t.status.is_final()) {
+            open.push((id, snapshot));
+        }
+    }
+    Ok(open)
+}
+
+/// Notes the bot wrote itself (comments from Discord or the console) are not echoed back.
+fn without_bot_notes(changes: Vec<Change>) -> Vec<Change> {
+    changes
+        .into_iter()
+        .filter_map(|c| match c {
+            Change::NotesAdded(notes) => {
+                let notes: Vec<_> = notes
+                    .into_iter()
+                    .filter(|n| !is_bot_note(&n.text))
+                    .collect();
+                (!notes.is_empty()).then_some(Change::NotesAdded(notes))
+            }
+            other => Some(other),
+        })
+        .collect()
+}
