@@ -20,3 +20,6 @@ mod cards;
 
 #[path = "e2e/watcher.rs"]
 mod watcher;
+
+#[path = "e2e/crash.rs"]
+mod crash;

@@ -161,7 +161,7 @@ impl<N: Notifier> Watcher<N> {
                 _ = tokio::time::sleep(wait) => {}
             }
             if down && !self.orange_is_back().await {
-                wait = (wait * 2).min(self.options.max_backoff);
+                wait = next_wait(wait, true, &self.options);
                 tracing::warn!(retry_in = ?wait, "Orange still looks down; no pass");
                 continue;
             }
@@ -171,11 +171,7 @@ impl<N: Notifier> Watcher<N> {
             };
             log_pass(&outcome);
             down = outcome.orange_down;
-            wait = if down {
-                (wait.max(self.options.interval) * 2).min(self.options.max_backoff)
-            } else {
-                jitter(self.options.interval)
-            };
+            wait = next_wait(wait, down, &self.options);
         }
     }
 
@@ -231,9 +227,43 @@ fn log_pass(o: &PassOutcome) {
     );
 }
 
+/// The wait before the next attempt: the interval (with jitter) while Orange answers; while it
+/// looks down, twice the last wait (at least the interval), up to `max_backoff`.
+fn next_wait(last: Duration, down: bool, options: &WatcherOptions) -> Duration {
+    if down {
+        (last.max(options.interval) * 2).min(options.max_backoff)
+    } else {
+        jitter(options.interval)
+    }
+}
+
 /// `d` ± 10 %, so many bots do not poll Orange in step.
 fn jitter(d: Duration) -> Duration {
     let ms = d.as_millis().min(u128::from(u64::MAX)) as u64;
     let spread = ms / 10;
     Duration::from_millis(ms - spread + fastrand::u64(0..=spread * 2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_double_while_orange_is_down_and_reset_when_it_is_back() {
+        let options = WatcherOptions {
+            interval: Duration::from_secs(60),
+            quiet_gets_per_pass: 50,
+            concurrency: 8,
+            max_backoff: Duration::from_secs(600),
+        };
+        let mut wait = Duration::ZERO;
+        let mut waits = Vec::new();
+        for _ in 0..5 {
+            wait = next_wait(wait, true, &options);
+            waits.push(wait.as_secs());
+        }
+        assert_eq!(waits, [120, 240, 480, 600, 600]);
+        let back = next_wait(wait, false, &options);
+        assert!((54..=66).contains(&back.as_secs()), "{back:?}");
+    }
 }
