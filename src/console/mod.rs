@@ -4,24 +4,30 @@
 //! Interactive on a terminal (line editing and history via rustyline); from a pipe it runs the
 //! script and reports whether every line succeeded.
 
+mod notifier;
 pub mod parse;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal;
+use std::sync::{Arc, Mutex};
 
 use chrono::Utc;
 use tokio::io::AsyncBufReadExt;
+use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::core::{Core, Here};
 use crate::domain::{Actor, Conversation, TeamId};
 use crate::render::{self, text};
 use parse::Line;
 
-/// A console session: the core plus who is typing and where.
+pub use notifier::ConsoleNotifier;
+
+/// A console session: the core plus who is typing and where, and the watcher's news for it.
 #[derive(Debug, Clone)]
 pub struct Console {
     core: Core,
     actor: Actor,
+    notices: Arc<Mutex<Option<UnboundedReceiver<String>>>>,
 }
 
 /// How a session ended.
@@ -43,7 +49,43 @@ impl Console {
             is_team_admin: true,
             link: None,
         };
-        Console { core, actor }
+        Console {
+            core,
+            actor,
+            notices: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// Shows the watcher's news (from a [`ConsoleNotifier`]) between commands.
+    pub fn with_notices(self, notices: UnboundedReceiver<String>) -> Self {
+        *self.notices.lock().unwrap_or_else(|p| p.into_inner()) = Some(notices);
+        self
+    }
+
+    /// The news that arrived since the last look.
+    pub fn news(&self) -> String {
+        let mut guard = self.notices.lock().unwrap_or_else(|p| p.into_inner());
+        let mut out = String::new();
+        if let Some(rx) = guard.as_mut() {
+            while let Ok(text) = rx.try_recv() {
+                out.push_str(&text);
+            }
+        }
+        out
+    }
+
+    /// Waits `secs` seconds; returns the news that came meanwhile.
+    async fn wait(&self, secs: u64) -> String {
+        let end = tokio::time::Instant::now() + std::time::Duration::from_secs(secs);
+        let mut out = String::new();
+        while tokio::time::Instant::now() < end {
+            tokio::time::sleep(
+                std::time::Duration::from_millis(200).min(end - tokio::time::Instant::now()),
+            )
+            .await;
+            out.push_str(&self.news());
+        }
+        out
     }
 
     pub fn actor(&self) -> &Actor {
@@ -56,6 +98,7 @@ impl Console {
             Line::Empty => Ok(Some(String::new())),
             Line::Help => Ok(Some(parse::help())),
             Line::Quit => Ok(None),
+            Line::Wait(secs) => Ok(Some(self.wait(secs).await)),
             Line::Ticket { sub, options } => self.ticket(sub, options).await.map(Some),
         }
     }
@@ -108,8 +151,10 @@ impl Console {
                     writeln!(out, "error: {message}")?;
                 }
             }
+            write!(out, "{}", self.news())?;
             out.flush()?;
         }
+        write!(out, "{}", self.news())?;
         Ok(summary)
     }
 
@@ -146,6 +191,7 @@ impl Console {
                     println!("error: {message}");
                 }
             }
+            print!("{}", self.news());
             if ack_tx.send(()).is_err() {
                 break;
             }

@@ -108,6 +108,8 @@ pub enum Line {
     Empty,
     Help,
     Quit,
+    /// Wait this many seconds, showing the watcher's news as it comes.
+    Wait(u64),
     Ticket {
         sub: &'static str,
         options: BTreeMap<String, String>,
@@ -203,6 +205,9 @@ pub fn command(
     })
 }
 
+/// How long a bare `/wait` waits, in seconds.
+pub const DEFAULT_WAIT_SECS: u64 = 10;
+
 /// Parses one line; the error is the message to print.
 pub fn parse(line: &str) -> Result<Line, String> {
     let trimmed = line.trim();
@@ -214,6 +219,17 @@ pub fn parse(line: &str) -> Result<Line, String> {
     match tokens.next().as_deref() {
         Some("/help" | "help") => return Ok(Line::Help),
         Some("/quit" | "/exit" | "quit" | "exit") => return Ok(Line::Quit),
+        Some("/wait") => {
+            return match tokens.next() {
+                None => Ok(Line::Wait(DEFAULT_WAIT_SECS)),
+                Some(n) => n
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| (1..=3600).contains(n))
+                    .map(Line::Wait)
+                    .ok_or_else(|| format!("`/wait {n}`: give seconds, from 1 to 3600")),
+            };
+        }
         Some("/ticket") => {}
         Some(other) => return Err(format!("unknown command `{other}`: try /help")),
         None => return Ok(Line::Empty),
@@ -268,6 +284,9 @@ pub fn help() -> String {
         }
         out.push_str(&format!("  {usage}\n      {}\n", s.help));
     }
+    out.push_str(
+        "  /wait [seconds]    wait (default 10 s), showing the watcher's news as it comes\n",
+    );
     out.push_str("  /help    this text\n  /quit    leave\nQuote values with spaces: description:\"Link down since 10:00\"\n");
     out
 }

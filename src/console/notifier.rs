@@ -1,0 +1,47 @@
+//! The watcher's console side: notifications for console sessions become text the console
+//! prints between commands (and while `/wait` waits).
+
+use tokio::sync::mpsc;
+
+use crate::domain::{Audience, Notification, Ticket, Transport};
+use crate::render::{notice, text};
+use crate::watcher::{DeliveryError, Notifier};
+
+/// Hands each notification's text to the console.
+#[derive(Debug, Clone)]
+pub struct ConsoleNotifier {
+    tx: mpsc::UnboundedSender<String>,
+}
+
+impl ConsoleNotifier {
+    /// The notifier and the receiving end the console prints from.
+    pub fn channel() -> (Self, mpsc::UnboundedReceiver<String>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (ConsoleNotifier { tx }, rx)
+    }
+}
+
+impl Notifier for ConsoleNotifier {
+    fn serves(&self, conversation: &crate::domain::Conversation) -> bool {
+        conversation.transport == Transport::Console
+    }
+
+    async fn deliver(
+        &self,
+        n: &Notification,
+        ticket: Option<&Ticket>,
+    ) -> Result<(), DeliveryError> {
+        let reply = match n.audience {
+            Audience::Thread => notice::thread(n, ticket),
+            Audience::Feed => notice::feed(n, ticket, None),
+        };
+        let mut shown = format!("[ticket {}] {}", n.ticket, text::reply(&reply));
+        if !shown.ends_with('\n') {
+            shown.push('\n');
+        }
+        // Nobody to print it: the console has ended; the entry waits for the next session.
+        self.tx
+            .send(shown)
+            .map_err(|_| DeliveryError::Retry("the console has ended".into()))
+    }
+}
