@@ -163,6 +163,7 @@ pub struct WatcherSettings {
     pub enabled: bool,
     pub quiet_gets_per_pass: usize,
     pub concurrency: usize,
+    pub max_gets_per_pass: usize,
     pub max_backoff_secs: u64,
 }
 

@@ -3,21 +3,29 @@
 
 use tokio::sync::mpsc;
 
-use crate::domain::{Audience, Notification, Ticket, Transport};
+use chrono::{DateTime, Utc};
+
+use crate::domain::{Audience, Notification, Status, Ticket, Transport};
 use crate::render::{notice, text};
+use crate::store::Store;
 use crate::watcher::{DeliveryError, Notifier};
 
 /// Hands each notification's text to the console.
 #[derive(Debug, Clone)]
 pub struct ConsoleNotifier {
     tx: mpsc::UnboundedSender<String>,
+    store: Store,
 }
 
 impl ConsoleNotifier {
     /// The notifier and the receiving end the console prints from.
-    pub fn channel() -> (Self, mpsc::UnboundedReceiver<String>) {
+    pub fn channel(store: Store) -> (Self, mpsc::UnboundedReceiver<String>) {
         let (tx, rx) = mpsc::unbounded_channel();
-        (ConsoleNotifier { tx }, rx)
+        (ConsoleNotifier { tx, store }, rx)
+    }
+
+    fn timeline(&self, n: &Notification) -> Vec<(Status, DateTime<Utc>)> {
+        self.store.timeline(&n.ticket).unwrap_or_default()
     }
 }
 
@@ -32,7 +40,7 @@ impl Notifier for ConsoleNotifier {
         ticket: Option<&Ticket>,
     ) -> Result<(), DeliveryError> {
         let reply = match n.audience {
-            Audience::Thread => notice::thread(n, ticket),
+            Audience::Thread => notice::thread(n, ticket, &self.timeline(n)),
             Audience::Feed => notice::feed(n, ticket, None),
         };
         let mut shown = format!("[ticket {}] {}", n.ticket, text::reply(&reply));

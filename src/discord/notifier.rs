@@ -102,7 +102,10 @@ impl Notifier for DiscordNotifier {
             Utc::now() - n.created > NONCE_TRUSTED && self.already_posted(channel, &n.key).await?;
         if !posted_before {
             let reply = match n.audience {
-                Audience::Thread => notice::thread(n, ticket),
+                Audience::Thread => {
+                    let timeline = self.core.store().timeline(&n.ticket).unwrap_or_default();
+                    notice::thread(n, ticket, &timeline)
+                }
                 Audience::Feed => {
                     let home = self
                         .core

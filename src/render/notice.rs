@@ -52,8 +52,50 @@ fn status_line(
     line
 }
 
-/// A thread's update.
-pub fn thread(n: &Notification, ticket: Option<&Ticket>) -> Reply {
+/// A ticket's clocks, from Orange's dates: time to restore and to repair (from opening to the
+/// first time it entered the status) and time spent frozen, up to `end`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Clocks {
+    pub restore: Option<TimeDelta>,
+    pub repair: Option<TimeDelta>,
+    pub frozen: Option<TimeDelta>,
+}
+
+/// The clocks of a ticket opened at `opened` that went through `timeline` until `end`.
+pub fn clocks(
+    opened: DateTime<Utc>,
+    timeline: &[(Status, DateTime<Utc>)],
+    end: DateTime<Utc>,
+) -> Clocks {
+    let first = |s: Status| {
+        timeline
+            .iter()
+            .find(|(t, _)| *t == s)
+            .map(|(_, at)| *at - opened)
+    };
+    let mut frozen = TimeDelta::zero();
+    let mut was_frozen = false;
+    for (i, (status, at)) in timeline.iter().enumerate() {
+        if *status == Status::Frozen {
+            was_frozen = true;
+            let until = timeline.get(i + 1).map_or(end, |(_, next)| *next);
+            frozen += (until - *at).max(TimeDelta::zero());
+        }
+    }
+    Clocks {
+        restore: first(Status::Restored),
+        repair: first(Status::Repaired),
+        frozen: was_frozen.then_some(frozen),
+    }
+}
+
+/// A thread's update; `timeline` is what the watcher saw the ticket go through (for the closing
+/// summary).
+pub fn thread(
+    n: &Notification,
+    ticket: Option<&Ticket>,
+    timeline: &[(Status, DateTime<Utc>)],
+) -> Reply {
     let mut lines = Vec::new();
     let mut for_card = Vec::new();
     for c in &n.changes {
@@ -75,6 +117,20 @@ pub fn thread(n: &Notification, ticket: Option<&Ticket>) -> Reply {
                         duration(closed - opened),
                         relative(&opened)
                     ));
+                    let c = clocks(opened, timeline, closed);
+                    let parts: Vec<String> = [
+                        c.restore.map(|d| format!("restored after {}", duration(d))),
+                        c.repair.map(|d| format!("repaired after {}", duration(d))),
+                        c.frozen.map(|d| format!("frozen for {}", duration(d))),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                    if !parts.is_empty() {
+                        let mut line = parts.join(" · ");
+                        line[..1].make_ascii_uppercase();
+                        lines.push(format!("{line}."));
+                    }
                 }
             }
             Change::ResolutionSet(at) => lines.push(format!("Resolved {}.", relative(at))),
@@ -174,12 +230,19 @@ mod tests {
             Audience::Thread,
             at(0),
         );
-        let reply = thread(&n, Some(&ticket));
+        let h = |hours: i64| at(1_700_000_000 + hours * 3600);
+        let timeline = [
+            (Status::Frozen, h(2)),
+            (Status::Ongoing, h(5)),
+            (Status::Restored, h(20)),
+            (Status::Repaired, h(24)),
+        ];
+        let reply = thread(&n, Some(&ticket), &timeline);
         assert_eq!(
             reply.text.as_deref(),
             Some(
                 format!(
-                    "**Repaired → Closed** — \\*fixed\\* · <t:1700093660:R>\nClosed after 1 d 2 h (opened <t:1700000000:R>).\n-# ref {}",
+                    "**Repaired → Closed** — \\*fixed\\* · <t:1700093660:R>\nClosed after 1 d 2 h (opened <t:1700000000:R>).\nRestored after 20 h 0 min · repaired after 1 d 0 h · frozen for 3 h 0 min.\n-# ref {}",
                     n.key
                 )
                 .as_str()

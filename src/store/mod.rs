@@ -12,6 +12,7 @@ mod codec;
 
 use std::path::{Path, PathBuf};
 
+use chrono::{DateTime, Utc};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
@@ -97,6 +98,8 @@ pub struct Store {
     feed_seen: sled::Tree,
     /// name -> value: the watcher's own bookkeeping (e.g. when it last looked for new tickets)
     watcher: sled::Tree,
+    /// ticket id -> the statuses the watcher saw it enter, with Orange's dates (for its clocks)
+    timelines: sled::Tree,
 }
 
 fn pair_key(ticket: &TicketId, conversation: &str) -> Vec<u8> {
@@ -138,6 +141,7 @@ impl Store {
             views: tree("views")?,
             feed_seen: tree("feed_seen")?,
             watcher: tree("watcher")?,
+            timelines: tree("timelines")?,
             db,
         })
     }
@@ -407,6 +411,47 @@ impl Store {
     pub async fn drop_snapshot(&self, ticket: &TicketId) -> Result<(), StoreError> {
         self.snapshots.remove(ticket.as_str().as_bytes())?;
         self.flush().await
+    }
+
+    /// Like [`Store::record`], also appending `entered` (a status and when Orange says the ticket
+    /// entered it) to the ticket's timeline, in the same transaction.
+    pub async fn record_with_timeline(
+        &self,
+        ticket: &Ticket,
+        notifications: &[Notification],
+        entered: Option<(Status, DateTime<Utc>)>,
+    ) -> Result<Vec<u64>, StoreError> {
+        let Some(point) = entered else {
+            return self.record(ticket, notifications).await;
+        };
+        let snapshot = encode(ticket)?;
+        let mut items = Vec::with_capacity(notifications.len());
+        for n in notifications {
+            items.push((self.db.generate_id()?, encode(n)?));
+        }
+        let key = ticket.id.as_str().as_bytes();
+        (&self.snapshots, &self.outbox, &self.timelines).transaction(
+            |(snapshots, outbox, timelines)| {
+                let mut timeline: Vec<(Status, DateTime<Utc>)> = match timelines.get(key)? {
+                    Some(raw) => decode(&raw, "timeline").map_err(abort)?,
+                    None => Vec::new(),
+                };
+                timeline.push(point.clone());
+                timelines.insert(key, encode(&timeline).map_err(abort)?)?;
+                snapshots.insert(key, snapshot.as_slice())?;
+                for (seq, item) in &items {
+                    outbox.insert(&seq.to_be_bytes(), item.as_slice())?;
+                }
+                Ok(())
+            },
+        )?;
+        self.flush().await?;
+        Ok(items.into_iter().map(|(seq, _)| seq).collect())
+    }
+
+    /// The statuses the watcher saw a ticket enter, oldest first.
+    pub fn timeline(&self, ticket: &TicketId) -> Result<Vec<(Status, DateTime<Utc>)>, StoreError> {
+        Ok(get(&self.timelines, ticket.as_str())?.unwrap_or_default())
     }
 
     /// Notifications not yet delivered, oldest first.

@@ -100,6 +100,8 @@ pub struct WatcherOptions {
     pub quiet_gets_per_pass: usize,
     /// Orange calls at most in flight.
     pub concurrency: usize,
+    /// Single reads at most per pass.
+    pub max_gets_per_pass: usize,
     /// Longest wait between passes while Orange is down.
     pub max_backoff: Duration,
 }
@@ -111,6 +113,7 @@ impl WatcherOptions {
             interval: Duration::from_secs(w.interval_secs),
             quiet_gets_per_pass: w.quiet_gets_per_pass,
             concurrency: w.concurrency.max(1),
+            max_gets_per_pass: w.max_gets_per_pass.max(1),
             max_backoff: Duration::from_secs(w.max_backoff_secs.max(w.interval_secs)),
         }
     }
@@ -254,6 +257,7 @@ mod tests {
             interval: Duration::from_secs(60),
             quiet_gets_per_pass: 50,
             concurrency: 8,
+            max_gets_per_pass: 1000,
             max_backoff: Duration::from_secs(600),
         };
         let mut wait = Duration::ZERO;

@@ -65,6 +65,19 @@ impl<N: Notifier> Watcher<N> {
                 (gets, seen)
             }
         };
+        // The per-pass budget of single reads: moved and missing tickets come first in `to_get`,
+        // so what waits for the next pass is quiet tickets first; a moved one still shows as
+        // moved then. (Searches are not capped: their count follows the account's size.)
+        let mut to_get = to_get;
+        let room = self.options.max_gets_per_pass as u64;
+        if to_get.len() as u64 > room {
+            tracing::warn!(
+                wanted = to_get.len(),
+                room,
+                "watcher: call budget reached; the rest waits for the next pass"
+            );
+            to_get.truncate(room as usize);
+        }
         let orange = self.core.orange().clone();
         let mut reads = futures::stream::iter(to_get)
             .map(|id| {
@@ -162,7 +175,13 @@ impl<N: Notifier> Watcher<N> {
             &changes,
             now,
         ));
-        store.record(ticket, &notifications).await?;
+        let entered = changes.iter().find_map(|c| match c {
+            Change::StatusChanged { to, at, .. } => Some((to.clone(), at.unwrap_or(now))),
+            _ => None,
+        });
+        store
+            .record_with_timeline(ticket, &notifications, entered)
+            .await?;
         out.changes += changes.len();
         out.queued += notifications.len();
         Ok(())
