@@ -2,6 +2,7 @@
 
 use std::io::IsTerminal;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cli::Mode;
 use crate::config::{ConfigError, OrangeCredentials, Settings};
-use crate::console::Console;
+use crate::console::{Console, ConsoleNotifier};
 use crate::core::Core;
 use crate::discord;
 use crate::orange::OrangeClient;
@@ -246,15 +247,19 @@ impl Running {
     }
 }
 
-/// Builds the core: the Orange client (against Orange, or against an embedded sandbox started
-/// here when no credentials are set) and the store. The sandbox, if any, is the caller's to stop.
+/// Builds the core: the store, and the Orange client (against Orange, or against an embedded
+/// sandbox started here when no credentials are set). The sandbox, if any, is the caller's to
+/// stop.
 pub async fn build_core(settings: &Settings) -> Result<(Core, Option<RunningSandbox>), AppError> {
+    // The store first: its lock keeps a second bot off this data directory, and so off the
+    // embedded sandbox's world file beside it.
+    let store = Store::open(&settings.store.path)?;
     let mut effective = settings.clone();
     let (credentials, sandbox) = match settings.orange_credentials() {
         Some(credentials) => (credentials, None),
         None => {
             let running = sandbox::start(
-                SandboxOptions::from_settings(settings),
+                embedded_sandbox_options(settings),
                 SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             )
             .await
@@ -272,42 +277,68 @@ pub async fn build_core(settings: &Settings) -> Result<(Core, Option<RunningSand
             (credentials, Some(running))
         }
     };
-    let parts = OrangeClient::new(
+    let orange = OrangeClient::new(
         &effective.orange,
         credentials,
         settings.secrets.orange_application_id.clone(),
-    )
-    .map_err(|e| AppError::Startup(format!("Orange HTTP client: {e}")))
-    .and_then(|orange| Ok((orange, Store::open(&settings.store.path)?)));
-    match parts {
-        Ok((orange, store)) => Ok((Core::new(orange, store, Arc::new(effective)), sandbox)),
+    );
+    match orange {
+        Ok(orange) => Ok((Core::new(orange, store, Arc::new(effective)), sandbox)),
         Err(e) => {
             // Nobody else holds the sandbox yet: stop it rather than leave it serving.
             if let Some(s) = sandbox {
                 s.shutdown().await;
             }
-            Err(e)
+            Err(AppError::Startup(format!("Orange HTTP client: {e}")))
         }
     }
+}
+
+/// The embedded sandbox: the `[sandbox]` settings, its own lifecycle period, and its world kept
+/// beside the store (see [`embedded_world_file`]).
+fn embedded_sandbox_options(settings: &Settings) -> SandboxOptions {
+    let every = settings.sandbox.embedded_auto_advance_secs;
+    SandboxOptions {
+        auto_advance: (every > 0).then(|| Duration::from_secs(every)),
+        world_file: Some(embedded_world_file(&settings.store.path)),
+        ..SandboxOptions::from_settings(settings)
+    }
+}
+
+/// Where the embedded sandbox keeps its world: beside the store, named after it
+/// (`data/orange-ticket-bot.sled` -> `data/orange-ticket-bot.sandbox.json`).
+pub fn embedded_world_file(store: &Path) -> PathBuf {
+    store.with_extension("sandbox.json")
 }
 
 /// The console on stdin/stdout, until end of input or `/quit`.
 async fn run_console(settings: Settings) -> Result<(), AppError> {
     let (core, sandbox) = build_core(&settings).await?;
-    let user = std::env::var("USER")
-        .ok()
-        .filter(|u| !u.trim().is_empty())
+    let user = ["USER", "USERNAME"]
+        .into_iter()
+        .find_map(|k| std::env::var(k).ok().filter(|u| !u.trim().is_empty()))
         .unwrap_or_else(|| "operator".into());
-    let session = format!(
-        "{user}-{}-{}",
-        chrono::Utc::now().format("%Y%m%dT%H%M%S"),
-        std::process::id()
-    );
-    let console = Console::new(core.clone(), &user, &session);
+    // One conversation per OS user, the same every run: after a restart the session is still
+    // linked to its ticket.
+    let mut console = Console::new(core.clone(), &user, &user);
+    // The watcher prints its news between commands, as it posts them in Discord threads.
+    let watcher = settings.watcher.enabled.then(|| {
+        let (notifier, news) = ConsoleNotifier::channel(core.store().clone());
+        console = console.clone().with_notices(news);
+        let watcher = Watcher::new(
+            core.clone(),
+            notifier,
+            WatcherOptions::from_settings(&settings),
+        );
+        Background::spawn(|cancel| watcher.run(cancel))
+    });
     let summary = console
         .run_stdio()
         .await
         .map_err(|e| AppError::Startup(format!("console I/O: {e}")));
+    if let Some(watcher) = watcher {
+        watcher.stop("watcher").await;
+    }
     core.store().flush().await?;
     if let Some(s) = sandbox {
         s.shutdown().await;

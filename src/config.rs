@@ -175,7 +175,10 @@ pub struct SandboxSettings {
     pub client_id: String,
     pub client_secret: String,
     pub token_ttl_secs: u64,
+    /// Lifecycle period of the `sandbox` mode; 0: only through the control API.
     pub auto_advance_secs: u64,
+    /// Lifecycle period of the sandbox the bot embeds when it has no Orange credentials; 0: off.
+    pub embedded_auto_advance_secs: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

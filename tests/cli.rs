@@ -209,3 +209,75 @@ fn a_piped_console_script_runs_the_whole_product_on_embedded_defaults() {
         text(&out)
     );
 }
+
+#[test]
+fn the_console_remembers_its_ticket_and_the_sandbox_its_tickets_across_runs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run1 = r#"
+/ticket profile first_name:Ada last_name:Lovelace email:ada@example.net
+/ticket create service:LD000000 technical:LD000001 description:"Link down since 10:00"
+/ticket comment text:"Rebooted the CPE, still down"
+"#;
+    let out = bot_in(dir.path(), &["console"], run1);
+    assert!(out.status.success(), "{}", text(&out));
+    let opened = |out: &Output| {
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("Ticket ")?
+                    .strip_suffix(" opened in this session.")
+                    .map(str::to_owned)
+            })
+            .unwrap_or_else(|| panic!("no ticket opened:\n{}", text(out)))
+    };
+    let first = opened(&out);
+    assert!(
+        dir.path()
+            .join("data/orange-ticket-bot.sandbox.json")
+            .is_file(),
+        "the embedded sandbox's world is kept beside the store"
+    );
+
+    // A new process: the same conversation, the same Orange world.
+    let run2 = r#"
+/ticket show
+/ticket create service:LD000000 technical:LD000001 description:"Second link down"
+"#;
+    let out = bot_in(dir.path(), &["console"], run2);
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        stdout.contains(&format!("== Ticket {first} — ")),
+        "`/ticket show` without an id shows run 1's ticket:\n{stdout}"
+    );
+    assert!(
+        stdout.contains("Rebooted the CPE, still down"),
+        "with its notes:\n{stdout}"
+    );
+    let second = opened(&out);
+    assert!(second > first, "a new id: {second} after {first}");
+}
+
+#[test]
+fn a_corrupt_sandbox_world_stops_the_start_and_names_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("data dir");
+    std::fs::write(
+        data.join("orange-ticket-bot.sandbox.json"),
+        "{\"tickets\": [",
+    )
+    .expect("written");
+    let out = bot_in(dir.path(), &["console"], "/ticket status\n");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("orange-ticket-bot.sandbox.json"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(data.join("orange-ticket-bot.sandbox.json")).expect("kept"),
+        "{\"tickets\": [",
+        "never reseeded over"
+    );
+}

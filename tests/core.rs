@@ -328,6 +328,99 @@ async fn a_restart_keeps_links_profiles_subscriptions_and_settings() {
     e.sandbox.shutdown().await;
 }
 
+#[tokio::test]
+async fn the_embedded_sandbox_remembers_its_tickets_across_runs_and_never_reuses_an_id() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ada = actor("ada", 9, &[]);
+    let (first, seeded) = {
+        let e = env(dir.path()).await;
+        e.core
+            .set_profile(&ada, "Ada", "Lovelace", Some("ada@example.net"), None)
+            .await
+            .expect("profile");
+        let first = e
+            .core
+            .create_ticket(&ada, create("LD000000", "LD000001", "Link down"), &Here)
+            .await
+            .expect("create")
+            .id;
+        e.core
+            .comment(&ada, None, "Rebooted the CPE")
+            .await
+            .expect("comment");
+        let seeded = e.sandbox.control().ticket_count() - 1;
+        e.sandbox.shutdown().await;
+        (first, seeded)
+    };
+    assert!(
+        dir.path().join("store.sandbox.json").is_file(),
+        "the world is kept beside the store"
+    );
+
+    let e = env(dir.path()).await;
+    let shown = e.core.show(&ada, None).await.expect("run 1's ticket");
+    assert_eq!(
+        shown.id, first,
+        "the conversation's ticket, found at Orange"
+    );
+    let notes: Vec<&str> = shown
+        .notes
+        .iter()
+        .flatten()
+        .map(|n| n.text.as_str())
+        .collect();
+    assert!(
+        notes.iter().any(|n| n.ends_with("Rebooted the CPE")),
+        "with its notes: {notes:?}"
+    );
+    let second = e
+        .core
+        .create_ticket(&ada, create("LD000000", "LD000001", "Still down"), &Here)
+        .await
+        .expect("create")
+        .id;
+    assert!(second > first, "a new id: {second} after {first}");
+    assert_eq!(e.sandbox.control().ticket_count(), seeded + 2);
+    e.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_embedded_sandbox_moves_tickets_on_its_own_clock_unless_turned_off() {
+    for (every, moves) in [(None, true), (Some(0), false)] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut settings = Settings::defaults().expect("defaults");
+        settings.store.path = dir.path().join("store");
+        if let Some(every) = every {
+            settings.sandbox.embedded_auto_advance_secs = every;
+        }
+        let period = settings.sandbox.embedded_auto_advance_secs.max(20);
+        let (core, sandbox) = build_core(&settings).await.expect("core");
+        let sandbox = sandbox.expect("the embedded sandbox");
+        let ada = actor("ada", 9, &[]);
+        core.set_profile(&ada, "Ada", "Lovelace", Some("ada@example.net"), None)
+            .await
+            .expect("profile");
+        let id = core
+            .create_ticket(&ada, create("LD000000", "LD000001", "Link down"), &Here)
+            .await
+            .expect("create")
+            .id;
+        // The sandbox's clock is real time plus an offset: moving it stands in for waiting.
+        sandbox
+            .control()
+            .advance_clock(std::time::Duration::from_secs(period));
+        let shown = core.show(&ada, None).await.expect("show");
+        assert_eq!(shown.id, id);
+        let status = shown.status;
+        assert_eq!(
+            status != orange_ticket_bot::domain::Status::Submitted,
+            moves,
+            "every {every:?}: {status:?}"
+        );
+        sandbox.shutdown().await;
+    }
+}
+
 #[test]
 fn the_core_and_inner_layers_import_no_discord_crate() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");

@@ -430,6 +430,73 @@ async fn reads_survive_thirty_percent_503_and_429_with_backoff() {
 }
 
 #[tokio::test]
+async fn a_background_read_waits_out_an_outage_that_outlasts_the_attempt_limit() {
+    // Three attempts, one second apart (Retry-After), would give up after about 2 s.
+    let env = Env::with(|s| s.orange.retry.max_attempts = 3).await;
+    let outage = FaultConfig {
+        errors: [(
+            Op::GetTicket,
+            ErrorFault {
+                rate: 1.0,
+                statuses: vec![503],
+                retry_after_secs: 1,
+            },
+        )]
+        .into_iter()
+        .collect(),
+        ..FaultConfig::default()
+    };
+    let client = env.client();
+    let id = TicketId::parse("1234567890").expect("id");
+    client.api_status(long()).await.expect("a token first");
+
+    env.faults(outage.clone());
+    let window = Duration::from_secs(4);
+    let control = env.sandbox.control();
+    let ends = tokio::spawn(async move {
+        tokio::time::sleep(window).await;
+        control.set_faults(FaultConfig::default());
+    });
+    let started = std::time::Instant::now();
+    let ticket = client
+        .get_ticket(&id, client.background())
+        .await
+        .expect("the background read outlasts the outage");
+    let took = started.elapsed();
+    ends.await.expect("the outage ended");
+    assert_eq!(ticket.id, id);
+    let c = env.sandbox.control().counters();
+    let (calls, failed) = (c.calls(Op::GetTicket), c.responses(Op::GetTicket, 503));
+    println!("background read: {calls} calls, {failed} answered 503, {took:?}");
+    assert!(took >= window, "it waited for the end: {took:?}");
+    assert!(took < window + Duration::from_secs(3), "{took:?}");
+    assert_eq!(c.responses(Op::GetTicket, 200), 1);
+    assert!(failed > 3, "more failures than max_attempts: {failed}");
+    // Retry-After (1 s) is a floor between calls: at most one call per second of outage, plus
+    // the one that succeeds.
+    assert!(calls <= 4 + 1 + 1, "{calls} calls: backed off");
+    let times = c.get(Op::GetTicket).call_times_ms;
+    assert!(
+        times
+            .iter()
+            .zip(times.iter().skip(1))
+            .all(|(a, b)| b - a >= 990),
+        "no call less than Retry-After after the one before: {times:?}"
+    );
+
+    // A call someone waits on still stops at the attempt limit, deadline or not.
+    env.faults(outage);
+    let before = env.calls(Op::GetTicket);
+    let err = client
+        .get_ticket(&id, Deadline::after(Duration::from_secs(30)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, OrangeError::Unavailable { .. }), "{err:?}");
+    assert_eq!(env.calls(Op::GetTicket) - before, 3, "max_attempts calls");
+    env.sandbox.shutdown().await;
+}
+
+#[tokio::test]
 async fn an_interactive_deadline_is_kept_even_when_orange_keeps_failing() {
     let env = Env::start().await;
     env.faults(FaultConfig {

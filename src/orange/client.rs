@@ -147,9 +147,11 @@ impl OrangeClient {
         ))
     }
 
-    /// The deadline for background work, which can wait out a short outage.
+    /// The deadline for background work: it waits out an outage, retrying with capped backoff
+    /// until the deadline however many attempts that takes (`orange.retry.max_attempts` is for
+    /// calls someone is waiting on).
     pub fn background(&self) -> Deadline {
-        Deadline::after(Duration::from_millis(
+        Deadline::patient(Duration::from_millis(
             self.inner.settings.retry.background_deadline_ms,
         ))
     }
@@ -313,9 +315,7 @@ impl OrangeClient {
                     }
                 }
             }
-            if attempt >= self.inner.policy.max_attempts {
-                return Err(failure);
-            }
+            // `backoff` applies the attempt limit (for all but a patient deadline).
             let Some(delay) = backoff(attempt, None, deadline, &self.inner.policy) else {
                 return Err(failure);
             };

@@ -8,18 +8,47 @@ use tokio::time::Instant;
 use crate::config::RetrySettings;
 
 /// The latest moment a caller wants an answer by; retries stop before it.
+///
+/// A deadline is either bounded by the policy's attempt limit too ([`Deadline::after`]: someone is
+/// waiting, and a few quick failures say enough) or by time alone ([`Deadline::patient`]:
+/// background work that should wait out an outage rather than give up after a few seconds).
 #[derive(Debug, Clone, Copy)]
 pub struct Deadline {
     at: Instant,
     budget: Duration,
+    attempts: Attempts,
+}
+
+/// What ends a retry loop besides the deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Attempts {
+    /// The policy's `max_attempts`.
+    Limited,
+    /// Nothing: retry, backing off up to the policy's cap, until the deadline.
+    UntilDeadline,
 }
 
 impl Deadline {
+    /// `budget` from now, and at most the policy's attempts within it.
     pub fn after(budget: Duration) -> Self {
         Deadline {
             at: Instant::now() + budget,
             budget,
+            attempts: Attempts::Limited,
         }
+    }
+
+    /// `budget` from now, retrying as often as the backoff allows within it.
+    pub fn patient(budget: Duration) -> Self {
+        Deadline {
+            attempts: Attempts::UntilDeadline,
+            ..Self::after(budget)
+        }
+    }
+
+    /// Whether the policy's attempt limit applies (it does not to a [`Deadline::patient`] one).
+    pub fn limits_attempts(&self) -> bool {
+        self.attempts == Attempts::Limited
     }
 
     /// Time left, or `None` once it has passed.
@@ -44,7 +73,8 @@ pub struct RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// The token endpoint: a few tries, gently (it is rate-limited to about 50 requests a minute).
+    /// The token endpoint: a few tries, gently (it is rate-limited to about 50 requests a minute);
+    /// for a patient deadline, as many as fit, at most one per `max_delay` once backed off.
     pub const TOKEN: RetryPolicy = RetryPolicy {
         max_attempts: 4,
         base_delay: Duration::from_millis(500),
@@ -64,7 +94,8 @@ impl RetryPolicy {
 pub const MIN_ATTEMPT: Duration = Duration::from_millis(100);
 
 /// The delay before attempt `attempt + 1`, or `None` when no further attempt fits: attempts are
-/// exhausted, or the wait would end past the deadline.
+/// exhausted (unless the deadline is [`Deadline::patient`]), or the wait would end past the
+/// deadline.
 ///
 /// Exponential with "equal jitter" (half fixed, half random) so that retries are spread out but
 /// never immediate; a server's `Retry-After` is a floor.
@@ -74,7 +105,7 @@ pub fn backoff(
     deadline: Deadline,
     policy: &RetryPolicy,
 ) -> Option<Duration> {
-    if attempt >= policy.max_attempts {
+    if deadline.limits_attempts() && attempt >= policy.max_attempts {
         return None;
     }
     let exp = policy
@@ -140,6 +171,26 @@ mod tests {
         assert_eq!(
             backoff(1, Some(Duration::from_secs(3)), short, &POLICY),
             None
+        );
+    }
+
+    #[tokio::test]
+    async fn a_patient_deadline_outlasts_the_attempt_limit_with_capped_delays() {
+        let patient = Deadline::patient(Duration::from_secs(60));
+        for attempt in [5, 6, 40, u32::MAX] {
+            let d = backoff(attempt, None, patient, &POLICY).expect("time is left");
+            assert!(
+                d >= POLICY.max_delay / 2 && d <= POLICY.max_delay,
+                "{attempt}: {d:?}"
+            );
+        }
+        let d = backoff(9, Some(Duration::from_secs(3)), patient, &POLICY).expect("fits");
+        assert_eq!(d, Duration::from_secs(3), "Retry-After still a floor");
+        let nearly_over = Deadline::patient(Duration::from_millis(600));
+        assert_eq!(
+            backoff(9, None, nearly_over, &POLICY),
+            None,
+            "the deadline still ends it"
         );
     }
 

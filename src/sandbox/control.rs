@@ -56,9 +56,7 @@ impl SandboxControl {
         reason: Option<String>,
     ) -> Result<(), SandboxError> {
         self.shared
-            .lock()
-            .world
-            .set_status(id.as_str(), status, reason)
+            .change(|inner| inner.world.set_status(id.as_str(), status, reason))
     }
 
     /// Adds a note from Orange staff, e.g. of type `Inward customer comments`.
@@ -69,23 +67,22 @@ impl SandboxControl {
         text: String,
     ) -> Result<(), SandboxError> {
         self.shared
-            .lock()
-            .world
-            .add_orange_note(id.as_str(), &kind, text)
+            .change(|inner| inner.world.add_orange_note(id.as_str(), &kind, text))
     }
 
     /// Moves every non-final ticket one lifecycle step, `steps` times (deterministic per seed).
     pub fn advance(&self, steps: u32) {
-        self.shared.lock().world.advance(steps);
+        self.shared.change(|inner| inner.world.advance(steps));
     }
 
     /// Moves the sandbox clock forward; with `auto_advance` set, the steps now due run at once.
     pub fn advance_clock(&self, by: Duration) {
-        let mut inner = self.shared.lock();
-        inner.world.clock.advance(by);
-        if let Some(every) = self.shared.opts.auto_advance {
-            inner.world.catch_up(every);
-        }
+        self.shared.change(|inner| {
+            inner.world.advance_clock(by);
+            if let Some(every) = self.shared.opts.auto_advance {
+                inner.world.catch_up(every);
+            }
+        });
     }
 
     /// Replaces the fault configuration.
@@ -109,14 +106,16 @@ impl SandboxControl {
     }
 }
 
-/// Runs the lifecycle every `every` of sandbox time until cancelled.
+/// Runs the lifecycle every `every` of sandbox time until cancelled. Sandbox time is real time
+/// plus the clock's offset, so it runs on its own as wall-clock time passes; a moved clock only
+/// brings the next steps forward.
 pub(crate) async fn auto_advance(shared: Arc<Shared>, every: Duration, cancel: CancellationToken) {
     // Poll more often than the period so a moved clock is noticed promptly.
     let tick = every.min(Duration::from_millis(250));
     loop {
         tokio::select! {
             () = cancel.cancelled() => return,
-            () = tokio::time::sleep(tick) => shared.lock().world.catch_up(every),
+            () = tokio::time::sleep(tick) => shared.change(|inner| inner.world.catch_up(every)),
         }
     }
 }

@@ -6,18 +6,22 @@
 //! - `state`: the account, tickets, lifecycle and clock; `seed`: the generated data;
 //! - `server`: the gateway every call passes through and the router; `routes`: the API handlers;
 //! - `auth`: token endpoint and bearer check; `faults`: fault injection and counters;
-//! - `control`: [`SandboxControl`] and the `/_sandbox/` control API; `error`: Orange's error body.
+//! - `control`: [`SandboxControl`] and the `/_sandbox/` control API; `error`: Orange's error body;
+//! - `persist`: the world saved to a file after every change and reloaded at start, when
+//!   [`SandboxOptions::world_file`] is set (the bot's embedded sandbox); otherwise in memory only.
 
 mod auth;
 mod control;
 mod error;
 mod faults;
+mod persist;
 mod routes;
 mod seed;
 mod server;
 mod state;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,6 +31,7 @@ use url::Url;
 
 pub use control::SandboxControl;
 pub use faults::{Counters, ErrorFault, FaultConfig, Operation, OperationCounters};
+pub use persist::PersistError;
 pub use state::SandboxError;
 
 use crate::config::{OrangePaths, SearchSettings, Settings};
@@ -53,6 +58,9 @@ pub struct SandboxOptions {
     pub faults: FaultConfig,
     /// Largest accepted search page size (default 100).
     pub max_page_size: u32,
+    /// The file the world is kept in across restarts: read at start if it exists (an unreadable
+    /// one fails the start), written after every change. `None`: in memory only.
+    pub world_file: Option<PathBuf>,
 }
 
 impl SandboxOptions {
@@ -71,6 +79,7 @@ impl SandboxOptions {
             token_path: "/oauth/v3/token".into(),
             faults: FaultConfig::default(),
             max_page_size: 100,
+            world_file: None,
         }
     }
 }
@@ -89,11 +98,15 @@ pub struct RunningSandbox {
 /// Binds `addr` (port 0 picks a free port), spawns the server and the lifecycle task, and returns
 /// at once.
 ///
-/// Fails with `InvalidInput` when the configured paths are unusable (see `orange.paths`).
+/// Fails with `InvalidInput` when the configured paths are unusable (see `orange.paths`), and
+/// with `InvalidData` (a [`PersistError`] naming the file) when the world file cannot be read or
+/// first written.
 pub async fn start(opts: SandboxOptions, addr: SocketAddr) -> std::io::Result<RunningSandbox> {
     let token_path = opts.token_path.clone();
     let auto_advance = opts.auto_advance;
-    let shared = Arc::new(server::Shared::new(opts));
+    let shared = server::Shared::new(opts)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+    let shared = Arc::new(shared);
     let app = server::router(shared.clone())
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     let listener = tokio::net::TcpListener::bind(addr).await?;

@@ -16,6 +16,7 @@ use super::auth::{self, Tokens};
 use super::control;
 use super::error::ApiError;
 use super::faults::{Counters, FaultState, Operation};
+use super::persist::{PersistError, WorldFile};
 use super::routes;
 use super::state::World;
 
@@ -38,22 +39,59 @@ pub(crate) struct Inner {
     pub faults: FaultState,
     pub counters: Counters,
     request_seq: u64,
+    /// Where the world is kept across restarts, if anywhere.
+    file: Option<WorldFile>,
+}
+
+impl Inner {
+    /// Writes the world to its file if it changed since the last save (no file: nothing to do).
+    ///
+    /// Called under the lock, before the answer to the change is sent: saves happen in the order
+    /// of the changes, and nobody is told of a change that a crash could still lose. The cost is
+    /// a small file write per change, which a local simulator can afford.
+    pub fn save_world(&mut self) -> Result<(), PersistError> {
+        match &mut self.file {
+            Some(file) => file.save_if_changed(&self.world),
+            None => Ok(()),
+        }
+    }
 }
 
 impl Shared {
-    pub fn new(opts: SandboxOptions) -> Self {
+    /// The state `opts` describe: the world read from `opts.world_file` when that exists, else the
+    /// seeded one (written there at once when a file is given).
+    pub fn new(opts: SandboxOptions) -> Result<Self, PersistError> {
+        let (world, file) = match &opts.world_file {
+            Some(path) => {
+                let (world, file) = WorldFile::open(path, opts.seed)?;
+                (world, Some(file))
+            }
+            None => (World::seeded(opts.seed), None),
+        };
         let inner = Inner {
-            world: World::seeded(opts.seed),
+            world,
             tokens: Tokens::new(opts.seed),
             faults: FaultState::new(opts.faults.clone(), opts.seed),
             counters: Counters::default(),
             request_seq: 0,
+            file,
         };
-        Self {
+        Ok(Self {
             opts,
             started: Instant::now(),
             inner: Mutex::new(inner),
+        })
+    }
+
+    /// Runs `change` under the lock, then saves the world if it changed. A failed save is logged:
+    /// the change stands in memory and the next save writes it.
+    pub fn change<T>(&self, change: impl FnOnce(&mut Inner) -> T) -> T {
+        let mut inner = self.lock();
+        let out = change(&mut inner);
+        if let Err(e) = inner.save_world() {
+            tracing::error!(error = %e, "sandbox world not saved");
         }
+        out
     }
 
     pub fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -66,13 +104,15 @@ impl Shared {
     }
 
     /// Back to the seeded account, the configured faults and zero counters. Issued tokens stay
-    /// valid: a client's cached token should survive a test's reset.
+    /// valid: a client's cached token should survive a test's reset. New ids still follow every
+    /// id given out before.
     pub fn reset(&self) {
-        let mut inner = self.lock();
-        inner.world = World::seeded(self.opts.seed);
-        inner.faults = FaultState::new(self.opts.faults.clone(), self.opts.seed);
-        inner.counters = Counters::default();
-        inner.request_seq = 0;
+        self.change(|inner| {
+            inner.world = inner.world.reseeded(self.opts.seed);
+            inner.faults = FaultState::new(self.opts.faults.clone(), self.opts.seed);
+            inner.counters = Counters::default();
+            inner.request_seq = 0;
+        });
     }
 }
 
@@ -159,6 +199,20 @@ pub(crate) async fn gateway(
         reply.body = inner.faults.malform(op, std::mem::take(&mut reply.body));
         reply
     });
+    // Whatever the answer, a change the call made is saved before anyone hears of it. A change
+    // that could not be saved is answered as a backend failure after processing.
+    let outcome = match inner.save_world() {
+        Ok(()) => outcome,
+        Err(e) => {
+            tracing::error!(error = %e, "sandbox world not saved");
+            Err(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                super::error::code::INTERNAL,
+                "Internal error",
+                "the sandbox could not save its state",
+            ))
+        }
+    };
     inner.request_seq += 1;
     let request_id = format!("sandbox-{:08}", inner.request_seq);
     let mut response = match outcome {

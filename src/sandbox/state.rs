@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
+use super::persist::{FORMAT, SavedWorld};
 use super::seed;
 use crate::domain::{
     Note, NoteKind, Party, Service, ServiceNumber, SortColumn, Status, StatusChange, Ticket,
@@ -39,6 +40,15 @@ pub(crate) struct Clock {
 }
 
 impl Clock {
+    /// `None` for an offset chrono cannot represent.
+    fn from_offset_ms(ms: i64) -> Option<Self> {
+        TimeDelta::try_milliseconds(ms).map(|offset| Self { offset })
+    }
+
+    fn offset_ms(&self) -> i64 {
+        self.offset.num_milliseconds()
+    }
+
     pub fn now(&self) -> DateTime<Utc> {
         let real = Utc::now();
         let t = real.checked_add_signed(self.offset).unwrap_or(real);
@@ -83,6 +93,8 @@ pub(crate) struct SearchPage {
 /// The whole simulated account.
 #[derive(Debug)]
 pub(crate) struct World {
+    /// The seed it was generated from.
+    seed: u64,
     services: Vec<Service>,
     tickets: BTreeMap<TicketId, Ticket>,
     next_id: u64,
@@ -90,9 +102,11 @@ pub(crate) struct World {
     ids: fastrand::Rng,
     /// Lifecycle choices.
     lifecycle: fastrand::Rng,
-    pub clock: Clock,
+    clock: Clock,
     /// Sandbox time of the last automatic lifecycle step.
     last_auto_step: DateTime<Utc>,
+    /// Counts the changes, so that a saved world is written again only when it changed.
+    revision: u64,
 }
 
 impl World {
@@ -102,6 +116,7 @@ impl World {
         let seeded = seed::generate(seed, clock.now());
         let last_auto_step = clock.now();
         Self {
+            seed,
             services: seeded.services,
             tickets: seeded
                 .tickets
@@ -113,11 +128,79 @@ impl World {
             lifecycle: fastrand::Rng::with_seed(seed ^ 0x11FE),
             clock,
             last_auto_step,
+            revision: 0,
         }
+    }
+
+    /// The account of `seed` again, with a new clock, but new ids still coming after every id
+    /// this world gave out: an id once given never names another ticket.
+    pub fn reseeded(&self, seed: u64) -> Self {
+        let mut world = Self::seeded(seed);
+        world.next_id = world.next_id.max(self.next_id);
+        world.revision = self.revision + 1;
+        world
+    }
+
+    /// The world as [`super::persist`] writes it down.
+    pub fn saved(&self) -> SavedWorld {
+        SavedWorld {
+            format: FORMAT,
+            seed: self.seed,
+            services: self.services.clone(),
+            tickets: self.tickets.values().cloned().collect(),
+            next_id: self.next_id,
+            id_rng: self.ids.get_seed(),
+            lifecycle_rng: self.lifecycle.get_seed(),
+            clock_offset_ms: self.clock.offset_ms(),
+            last_auto_step: self.last_auto_step,
+        }
+    }
+
+    /// The world a [`SavedWorld`] describes; refused when two tickets share an id or the clock's
+    /// offset is out of range.
+    pub fn from_saved(saved: SavedWorld) -> Result<Self, String> {
+        let clock = Clock::from_offset_ms(saved.clock_offset_ms)
+            .ok_or_else(|| format!("clock offset {} ms out of range", saved.clock_offset_ms))?;
+        let mut tickets = BTreeMap::new();
+        for t in saved.tickets {
+            if let Some(twice) = tickets.insert(t.id.clone(), t) {
+                return Err(format!("ticket {} appears twice", twice.id));
+            }
+        }
+        Ok(Self {
+            seed: saved.seed,
+            services: saved.services,
+            tickets,
+            next_id: saved.next_id,
+            ids: fastrand::Rng::with_seed(saved.id_rng),
+            lifecycle: fastrand::Rng::with_seed(saved.lifecycle_rng),
+            clock,
+            last_auto_step: saved.last_auto_step,
+            revision: 0,
+        })
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Goes up with every change of the account, its tickets, ids or clock.
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
+    fn changed(&mut self) {
+        self.revision += 1;
     }
 
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+
+    /// Moves the sandbox clock forward (see [`Clock::advance`]).
+    pub fn advance_clock(&mut self, by: Duration) {
+        self.clock.advance(by);
+        self.changed();
     }
 
     pub fn services(&self) -> &[Service] {
@@ -178,6 +261,7 @@ impl World {
             extra: BTreeMap::new(),
         };
         self.tickets.insert(id.clone(), ticket);
+        self.changed();
         Ok(id)
     }
 
@@ -216,6 +300,7 @@ impl World {
             });
         }
         push_note(ticket, now, NoteKind::Comments, text);
+        self.changed();
         Ok(())
     }
 
@@ -229,6 +314,7 @@ impl World {
         let now = self.now();
         let ticket = self.ticket_mut(id)?;
         push_note(ticket, now, NoteKind::from_wire(kind), text);
+        self.changed();
         Ok(())
     }
 
@@ -243,6 +329,7 @@ impl World {
         let ticket = self.ticket_mut(id)?;
         let reason = reason.unwrap_or_else(|| default_reason(&status).to_owned());
         transition(ticket, status, reason, now);
+        self.changed();
         Ok(())
     }
 
@@ -255,6 +342,9 @@ impl World {
 
     /// Moves every non-final ticket one lifecycle step, `steps` times, in id order.
     pub fn advance(&mut self, steps: u32) {
+        if steps > 0 {
+            self.changed();
+        }
         for _ in 0..steps {
             let now = self.now();
             for ticket in self.tickets.values_mut() {
@@ -286,6 +376,7 @@ impl World {
         // A jump of the clock by years must not stall the server: at most 1,000 steps at once.
         self.advance(u32::try_from(due.min(1_000)).unwrap_or(1_000));
         self.last_auto_step = now - TimeDelta::milliseconds(elapsed % period);
+        self.changed();
     }
 
     /// The tickets matching `q`, sorted and paged.
@@ -493,6 +584,49 @@ mod tests {
                 .map(|n| n.len()),
             Some(1)
         );
+    }
+
+    #[test]
+    fn a_saved_world_continues_its_sequences_and_catches_up_the_steps_missed_while_stopped() {
+        let statuses = |w: &World| -> Vec<(TicketId, Status)> {
+            w.tickets
+                .values()
+                .map(|t| (t.id.clone(), t.status.clone()))
+                .collect()
+        };
+        let mut running = World::seeded(3);
+        // Both RNGs in use before the save, so that a reseeded one would show.
+        running.advance(1);
+        running.allocate_id();
+        let mut saved = running.saved();
+        let mut restarted = World::from_saved(saved.clone()).expect("loads");
+        running.advance(2);
+        restarted.advance(2);
+        assert_eq!(
+            statuses(&restarted),
+            statuses(&running),
+            "same lifecycle RNG"
+        );
+        assert_eq!(restarted.allocate_id(), running.allocate_id(), "same ids");
+
+        // Stopped for two and a half periods: two steps are due at the next start.
+        saved.last_auto_step -= TimeDelta::seconds(150);
+        let mut expected = World::from_saved(saved.clone()).expect("loads");
+        expected.advance(2);
+        let mut restarted = World::from_saved(saved.clone()).expect("loads");
+        restarted.catch_up(Duration::from_secs(60));
+        assert_eq!(statuses(&restarted), statuses(&expected));
+        assert_ne!(statuses(&restarted), statuses(&World::seeded(3)));
+
+        let mut odd = saved.clone();
+        odd.clock_offset_ms = i64::MIN;
+        let err = World::from_saved(odd).expect_err("refused");
+        assert!(err.contains("out of range"), "{err}");
+
+        let twice = saved.tickets[0].clone();
+        saved.tickets.push(twice);
+        let err = World::from_saved(saved).expect_err("refused");
+        assert!(err.contains("appears twice"), "{err}");
     }
 
     #[test]

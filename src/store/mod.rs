@@ -616,15 +616,18 @@ fn open_db(path: &Path) -> Result<sled::Db, sled::Error> {
     let deadline = std::time::Instant::now() + LOCK_WAIT;
     loop {
         match sled::Config::new().path(path).open() {
-            Err(sled::Error::Io(e))
-                if e.kind() == std::io::ErrorKind::WouldBlock
-                    && std::time::Instant::now() < deadline =>
-            {
+            Err(sled::Error::Io(e)) if is_held_lock(&e) && std::time::Instant::now() < deadline => {
                 std::thread::sleep(std::time::Duration::from_millis(50));
             }
             other => return other,
         }
     }
+}
+
+/// Whether opening failed because another handle holds the directory's lock. sled 0.34 reports
+/// that as `ErrorKind::Other` with the OS error (`WouldBlock`) only in the text.
+fn is_held_lock(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::WouldBlock || e.to_string().contains("could not acquire lock")
 }
 
 /// How long opening waits for another handle on the same directory to let go.
@@ -712,6 +715,19 @@ mod tests {
         assert_eq!(pending, vec![(2, good)]);
         assert_eq!(store.unreadable.len(), 1);
         assert_eq!(store.pending().expect("pending").len(), 1);
+    }
+
+    #[test]
+    fn opening_waits_for_a_handle_that_is_about_to_let_go() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let held = sled::open(dir.path()).expect("opens");
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            drop(held);
+        });
+        let opened = Store::open(dir.path());
+        release.join().expect("released");
+        assert!(opened.is_ok(), "{:?}", opened.err());
     }
 
     #[tokio::test]
