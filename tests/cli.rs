@@ -106,11 +106,16 @@ fn a_bad_setting_names_its_key() {
 }
 
 fn bot_in(dir: &std::path::Path, args: &[&str], stdin: &str) -> Output {
+    bot_with(dir, args, stdin, &[])
+}
+
+fn bot_with(dir: &std::path::Path, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
     use std::io::Write;
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_orange-ticket-bot"));
     cmd.args(args)
         .current_dir(dir)
         .env_clear()
+        .envs(env.iter().copied())
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
@@ -279,5 +284,45 @@ fn a_corrupt_sandbox_world_stops_the_start_and_names_the_file() {
         std::fs::read_to_string(data.join("orange-ticket-bot.sandbox.json")).expect("kept"),
         "{\"tickets\": [",
         "never reseeded over"
+    );
+}
+
+#[test]
+fn the_console_shows_the_watchers_news_and_a_restart_remembers_the_ticket() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fast = [
+        ("OTB__WATCHER__INTERVAL_SECS", "1"),
+        ("OTB__SANDBOX__EMBEDDED_AUTO_ADVANCE_SECS", "1"),
+        ("USER", "ada"),
+    ];
+    let script = r#"
+/ticket profile first_name:Ada last_name:Lovelace email:ada@example.net
+/ticket create service:LD000000 technical:LD000001 description:"Watch me move"
+/wait 4
+"#;
+    let out = bot_with(dir.path(), &["console"], script, &fast);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{}", text(&out));
+    let id = stdout
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("Ticket ")?
+                .strip_suffix(" opened in this session.")
+        })
+        .expect("a ticket was opened")
+        .to_owned();
+    let news = format!("[ticket {id}] Submitted → ");
+    assert!(
+        stdout.contains(&news),
+        "the watcher's status line: {stdout}"
+    );
+    assert!(!stdout.contains("-# ref"), "no Discord markup: {stdout}");
+
+    let out = bot_with(dir.path(), &["console"], "/ticket show\n", &fast);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        stdout.contains(&format!("== Ticket {id} — ")),
+        "the same ticket after a restart: {stdout}"
     );
 }
