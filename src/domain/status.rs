@@ -33,6 +33,16 @@ impl Status {
         Status::Errored,
     ];
 
+    /// The documented statuses a ticket can still leave.
+    pub const OPEN: [Status; 6] = [
+        Status::Submitted,
+        Status::InQualification,
+        Status::Ongoing,
+        Status::Frozen,
+        Status::Restored,
+        Status::Repaired,
+    ];
+
     /// Reads a wire value. Matching is exact on Orange's spelling but tolerant of case and
     /// surrounding whitespace; anything else becomes [`Status::Other`].
     pub fn from_wire(raw: &str) -> Self {

@@ -110,6 +110,28 @@ fn pair_key(ticket: &TicketId, conversation: &str) -> Vec<u8> {
     k
 }
 
+/// Outbox records for `notifications`, each under a fresh sequence number.
+fn outbox_items(
+    db: &sled::Db,
+    notifications: &[Notification],
+) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+    notifications
+        .iter()
+        .map(|n| Ok((db.generate_id()?, encode(n)?)))
+        .collect()
+}
+
+/// Writes outbox records inside a transaction.
+fn enqueue(
+    outbox: &sled::transaction::TransactionalTree,
+    items: &[(u64, Vec<u8>)],
+) -> Result<(), ConflictableTransactionError<StoreError>> {
+    for (seq, item) in items {
+        outbox.insert(&seq.to_be_bytes(), item.as_slice())?;
+    }
+    Ok(())
+}
+
 fn abort(e: StoreError) -> ConflictableTransactionError<StoreError> {
     ConflictableTransactionError::Abort(e)
 }
@@ -333,15 +355,10 @@ impl Store {
         notifications: &[Notification],
     ) -> Result<Vec<u64>, StoreError> {
         let snapshot = encode(ticket)?;
-        let mut items = Vec::with_capacity(notifications.len());
-        for n in notifications {
-            items.push((self.db.generate_id()?, encode(n)?));
-        }
+        let items = outbox_items(&self.db, notifications)?;
         (&self.snapshots, &self.outbox).transaction(|(snapshots, outbox)| {
             snapshots.insert(ticket.id.as_str().as_bytes(), snapshot.as_slice())?;
-            for (seq, item) in &items {
-                outbox.insert(&seq.to_be_bytes(), item.as_slice())?;
-            }
+            enqueue(outbox, &items)?;
             Ok(())
         })?;
         self.flush().await?;
@@ -359,10 +376,7 @@ impl Store {
         unfollowed: &[Ticket],
         notifications: &[Notification],
     ) -> Result<Vec<u64>, StoreError> {
-        let mut items = Vec::with_capacity(notifications.len());
-        for n in notifications {
-            items.push((self.db.generate_id()?, encode(n)?));
-        }
+        let items = outbox_items(&self.db, notifications)?;
         let mut snapshots = Vec::with_capacity(unfollowed.len());
         for t in unfollowed {
             snapshots.push((t.id.as_str().as_bytes().to_vec(), encode(t)?));
@@ -375,9 +389,7 @@ impl Store {
                 for (id, ticket) in &snapshots {
                     snap.insert(id.as_slice(), ticket.as_slice())?;
                 }
-                for (seq, item) in &items {
-                    outbox.insert(&seq.to_be_bytes(), item.as_slice())?;
-                }
+                enqueue(outbox, &items)?;
                 Ok(())
             },
         )?;
@@ -425,10 +437,7 @@ impl Store {
             return self.record(ticket, notifications).await;
         };
         let snapshot = encode(ticket)?;
-        let mut items = Vec::with_capacity(notifications.len());
-        for n in notifications {
-            items.push((self.db.generate_id()?, encode(n)?));
-        }
+        let items = outbox_items(&self.db, notifications)?;
         let key = ticket.id.as_str().as_bytes();
         (&self.snapshots, &self.outbox, &self.timelines).transaction(
             |(snapshots, outbox, timelines)| {
@@ -439,9 +448,7 @@ impl Store {
                 timeline.push(point.clone());
                 timelines.insert(key, encode(&timeline).map_err(abort)?)?;
                 snapshots.insert(key, snapshot.as_slice())?;
-                for (seq, item) in &items {
-                    outbox.insert(&seq.to_be_bytes(), item.as_slice())?;
-                }
+                enqueue(outbox, &items)?;
                 Ok(())
             },
         )?;

@@ -14,14 +14,7 @@ use std::collections::HashMap;
 use crate::domain::{Status, Ticket, TicketId};
 
 /// The statuses a ticket can still leave, one search each.
-pub const NON_FINAL: [Status; 6] = [
-    Status::Submitted,
-    Status::InQualification,
-    Status::Ongoing,
-    Status::Frozen,
-    Status::Restored,
-    Status::Repaired,
-];
+pub const NON_FINAL: [Status; 6] = Status::OPEN;
 
 /// How a pass reads the followed tickets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
