@@ -10,7 +10,8 @@ use super::plan::{self, NON_FINAL, Strategy};
 use super::{Failures, Notifier, PassOutcome, Watcher};
 use crate::core::is_bot_note;
 use crate::domain::{
-    Audience, Change, Notification, SearchQuery, StatusFilter, Ticket, TicketId, diff,
+    Audience, Change, Conversation, Notification, SearchQuery, StatusFilter, Subscription, Ticket,
+    TicketId, diff,
 };
 
 /// What the searches of a pass saw: every ticket on their pages, and whether every page was read
@@ -39,15 +40,16 @@ impl<N: Notifier> Watcher<N> {
         };
         out.tracked = open.len();
         let feeds = match super::feeds::feeds(&store) {
-            Ok(feeds) => !feeds.is_empty(),
+            Ok(feeds) => feeds,
             Err(e) => {
                 failures.store("reading the feeds", &e);
-                false
+                Vec::new()
             }
         };
         let page_size = self.core.settings().orange.search.page_size;
         let budget = self.options.quiet_gets_per_pass;
-        let (to_get, seen) = match plan::strategy(open.len(), page_size, budget, feeds) {
+        let (to_get, seen) = match plan::strategy(open.len(), page_size, budget, !feeds.is_empty())
+        {
             Strategy::Gets => (
                 open.iter().map(|(id, _)| id.clone()).collect(),
                 Seen::default(),
@@ -93,7 +95,7 @@ impl<N: Notifier> Watcher<N> {
             match result {
                 Ok(ticket) => {
                     failures.orange_ok += 1;
-                    if let Err(e) = self.record(&ticket, out).await {
+                    if let Err(e) = self.record(&ticket, &feeds, out).await {
                         failures.store("recording a ticket", &e);
                     }
                 }
@@ -147,6 +149,7 @@ impl<N: Notifier> Watcher<N> {
     pub(super) async fn record(
         &self,
         ticket: &Ticket,
+        feeds: &[(Conversation, Subscription)],
         out: &mut PassOutcome,
     ) -> Result<(), crate::store::StoreError> {
         let store = self.core.store();
@@ -170,10 +173,7 @@ impl<N: Notifier> Watcher<N> {
             })
             .collect();
         notifications.extend(super::feeds::status_notifications(
-            &super::feeds::feeds(store)?,
-            ticket,
-            &changes,
-            now,
+            feeds, ticket, &changes, now,
         ));
         let entered = changes.iter().find_map(|c| match c {
             Change::StatusChanged { to, at, .. } => Some((to.clone(), at.unwrap_or(now))),
