@@ -79,7 +79,10 @@ pub async fn run(mode: Mode, settings: Settings) -> Result<(), AppError> {
         Mode::Run => {
             let mut bot = start_discord(settings).await?;
             let stopped_by_itself = tokio::select! {
-                _ = tokio::signal::ctrl_c() => None,
+                signal = stop_signal() => {
+                    tracing::info!(signal, "shutting down");
+                    None
+                }
                 result = bot.stopped() => Some(result),
             };
             match stopped_by_itself {
@@ -88,7 +91,6 @@ pub async fn run(mode: Mode, settings: Settings) -> Result<(), AppError> {
                     result
                 }
                 None => {
-                    tracing::info!("Ctrl-C: shutting down");
                     bot.shutdown().await;
                     Ok(())
                 }
@@ -155,7 +157,9 @@ impl Background {
         Background { cancel, task }
     }
 
-    /// Cancels the task and waits (at most 10 s) for it to finish what it was writing.
+    /// Cancels the task and waits (at most 10 s) for it to end. The watcher stops at its next
+    /// await: every write it makes is a transaction, and a delivery cut between Discord's answer
+    /// and the outbox removal is recognised when sent again (nonce, reference line).
     async fn stop(self, name: &str) {
         self.cancel.cancel();
         let abort = self.task.abort_handle();
@@ -351,6 +355,22 @@ async fn run_console(settings: Settings) -> Result<(), AppError> {
         });
     }
     Ok(())
+}
+
+/// Ctrl-C, or SIGTERM (what `docker stop` and systemd send); the name of the signal.
+async fn stop_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            return tokio::select! {
+                _ = tokio::signal::ctrl_c() => "SIGINT",
+                _ = term.recv() => "SIGTERM",
+            };
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    "SIGINT"
 }
 
 /// What `check` prints: where each part of the bot would connect, secrets shown only as set/unset.

@@ -150,6 +150,8 @@ impl Core {
             technical: Some(new.technical.clone()),
             external_id: new.external_id.clone(),
             created: Some(Utc::now()),
+            // Known empty, not unknown: the watcher then announces every note it finds.
+            notes: Some(Vec::new()),
             ..Ticket::new(id.clone(), Status::Submitted)
         });
         // The ticket exists at Orange now: whatever happens to its home, the user must get its

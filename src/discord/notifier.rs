@@ -98,8 +98,17 @@ impl Notifier for DiscordNotifier {
             .ok_or_else(|| {
                 DeliveryError::Refused(format!("not a channel id: {}", n.conversation.id))
             })?;
-        let posted_before =
-            Utc::now() - n.created > NONCE_TRUSTED && self.already_posted(channel, &n.key).await?;
+        // Past the nonce window only the reference line tells; a channel whose history the bot
+        // may not read gets the message again rather than never.
+        let posted_before = Utc::now() - n.created > NONCE_TRUSTED
+            && match self.already_posted(channel, &n.key).await {
+                Ok(found) => found,
+                Err(DeliveryError::Retry(why)) => return Err(DeliveryError::Retry(why)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "recent messages unreadable; posting");
+                    false
+                }
+            };
         if !posted_before {
             let reply = match n.audience {
                 Audience::Thread => {

@@ -33,10 +33,11 @@ impl Change {
     /// again (after a crash, say) gets the same key, another change another key.
     pub fn fingerprint(&self) -> String {
         match self {
-            Change::StatusChanged { to, at, .. } => format!(
-                "s:{}:{}",
+            Change::StatusChanged { from, to, at, .. } => format!(
+                "s:{}:{}:{}",
+                from.as_wire(),
                 to.as_wire(),
-                at.map(|a| a.timestamp()).unwrap_or_default()
+                at.map(|a| a.timestamp_millis()).unwrap_or_default()
             ),
             Change::NotesAdded(notes) => {
                 let mut out = String::from("n");
@@ -47,9 +48,12 @@ impl Change {
                 out
             }
             Change::ResolutionSet(d) => format!("r:{}", d.timestamp()),
-            Change::DescriptionChanged { to, .. } => {
-                format!("d:{}", to.as_deref().unwrap_or_default())
-            }
+            Change::DescriptionChanged { from, to } => format!(
+                "d:{}:{}\u{0}{}",
+                from.as_deref().map_or(0, str::len),
+                from.as_deref().unwrap_or_default(),
+                to.as_deref().unwrap_or_default()
+            ),
             Change::Opened => "o".into(),
         }
     }

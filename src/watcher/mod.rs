@@ -127,6 +127,8 @@ pub struct Watcher<N> {
     options: WatcherOptions,
     /// Where the round of quiet tickets resumes next pass.
     cursor: usize,
+    /// Open tickets in the account, as the last complete searches counted them.
+    account_open: Option<usize>,
 }
 
 impl<N: Notifier> Watcher<N> {
@@ -136,6 +138,7 @@ impl<N: Notifier> Watcher<N> {
             notifier,
             options,
             cursor: 0,
+            account_open: None,
         }
     }
 
@@ -163,10 +166,22 @@ impl<N: Notifier> Watcher<N> {
                 _ = cancel.cancelled() => return,
                 _ = tokio::time::sleep(wait) => {}
             }
-            if down && !self.orange_is_back().await {
-                wait = next_wait(wait, true, &self.options);
-                tracing::warn!(retry_in = ?wait, "Orange still looks down; no pass");
-                continue;
+            if down {
+                let back = tokio::select! {
+                    _ = cancel.cancelled() => return,
+                    back = self.orange_is_back() => back,
+                };
+                if !back {
+                    // Discord may be fine: what is already in the outbox still goes out.
+                    let mut out = PassOutcome::default();
+                    tokio::select! {
+                        _ = cancel.cancelled() => return,
+                        _ = self.deliver(&mut out) => {}
+                    }
+                    wait = next_wait(wait, true, &self.options);
+                    tracing::warn!(retry_in = ?wait, delivered = out.delivered, "Orange still looks down; no pass");
+                    continue;
+                }
             }
             let outcome = tokio::select! {
                 _ = cancel.cancelled() => return,
@@ -195,6 +210,11 @@ struct Failures {
 }
 
 impl Failures {
+    /// Every Orange call so far failed for want of Orange: the rest of the pass would too.
+    fn looks_down(&self) -> bool {
+        self.down && self.orange_ok == 0
+    }
+
     fn orange(&mut self, what: &str, e: &OrangeError) {
         self.orange += 1;
         if matches!(

@@ -26,9 +26,16 @@ pub enum Strategy {
 }
 
 /// Searches when they cost fewer calls than gets, or when team feeds need the account-wide view
-/// that only searches give.
-pub fn strategy(open: usize, page_size: u32, quiet_budget: usize, feeds: bool) -> Strategy {
-    let pages = NON_FINAL.len() + open.div_ceil(page_size.max(1) as usize);
+/// that only searches give. Searches read every open ticket of the account, followed or not:
+/// `account_open` is how many the last searches found (the followed count before any search).
+pub fn strategy(
+    open: usize,
+    account_open: usize,
+    page_size: u32,
+    quiet_budget: usize,
+    feeds: bool,
+) -> Strategy {
+    let pages = NON_FINAL.len() + account_open.div_ceil(page_size.max(1) as usize);
     if feeds || pages + quiet_budget.min(open) < open {
         Strategy::Searches
     } else {
@@ -48,13 +55,12 @@ pub fn moved(snapshot: &Ticket, seen: &Ticket) -> bool {
 /// The tickets to get after the searches, and where the round of quiet tickets resumes.
 ///
 /// - moved tickets, always;
-/// - tickets on no page: only when every page was read completely (a ticket missing from a page
-///   that could not be read whole is not evidence of anything);
+/// - tickets on no page, always: they may have become final, which only a read can tell (a page
+///   that could not be read whole is no evidence either way, and reading is always safe);
 /// - then up to `quiet_budget` of the others, round-robin from `cursor`.
 pub fn gets_after_search(
     open: &[(TicketId, Option<Ticket>)],
     seen: &HashMap<TicketId, Ticket>,
-    complete: bool,
     quiet_budget: usize,
     cursor: usize,
 ) -> (Vec<TicketId>, usize) {
@@ -63,9 +69,7 @@ pub fn gets_after_search(
     for (id, snapshot) in open {
         match (snapshot, seen.get(id)) {
             (Some(s), Some(t)) if !moved(s, t) => quiet.push(id.clone()),
-            (_, Some(_)) | (None, None) => gets.push(id.clone()),
-            (Some(_), None) if complete => gets.push(id.clone()),
-            (Some(_), None) => {}
+            _ => gets.push(id.clone()),
         }
     }
     if quiet.is_empty() {
@@ -91,13 +95,15 @@ mod tests {
 
     #[test]
     fn gets_for_few_tickets_searches_for_many_or_for_feeds() {
-        assert_eq!(strategy(5, 50, 50, false), Strategy::Gets);
-        assert_eq!(strategy(5, 50, 50, true), Strategy::Searches);
+        assert_eq!(strategy(5, 5, 50, 50, false), Strategy::Gets);
+        assert_eq!(strategy(5, 5, 50, 50, true), Strategy::Searches);
         // 10,000 open tickets: 6 + 200 pages + 50 quiet gets, against 10,000 gets.
-        assert_eq!(strategy(10_000, 50, 50, false), Strategy::Searches);
+        assert_eq!(strategy(10_000, 10_000, 50, 50, false), Strategy::Searches);
         // The break-even: 6 + 1 page + budget must be below the number of gets.
-        assert_eq!(strategy(20, 50, 10, false), Strategy::Searches);
-        assert_eq!(strategy(17, 50, 10, false), Strategy::Gets);
+        assert_eq!(strategy(20, 20, 50, 10, false), Strategy::Searches);
+        assert_eq!(strategy(17, 17, 50, 10, false), Strategy::Gets);
+        // 100 followed in an account with 100,000 open tickets: 2,006 pages cost more.
+        assert_eq!(strategy(100, 100_000, 50, 50, false), Strategy::Gets);
     }
 
     #[test]
@@ -117,13 +123,10 @@ mod tests {
         .into_iter()
         .collect();
         // 1 moved, 4 missing, 5 never seen; 2 and 3 quiet: one per pass, in turn.
-        let (gets, cursor) = gets_after_search(&open, &seen, true, 1, 0);
+        let (gets, cursor) = gets_after_search(&open, &seen, 1, 0);
         assert_eq!(gets, [id("1"), id("4"), id("5"), id("2")]);
-        let (gets, cursor) = gets_after_search(&open, &seen, true, 1, cursor);
+        let (gets, cursor) = gets_after_search(&open, &seen, 1, cursor);
         assert_eq!(gets, [id("1"), id("4"), id("5"), id("3")]);
         assert_eq!(cursor, 0);
-        // A page could not be read whole: a missing ticket is not read on that evidence.
-        let (gets, _) = gets_after_search(&open, &seen, false, 0, 0);
-        assert_eq!(gets, [id("1"), id("5")]);
     }
 }

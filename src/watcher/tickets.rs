@@ -48,21 +48,30 @@ impl<N: Notifier> Watcher<N> {
         };
         let page_size = self.core.settings().orange.search.page_size;
         let budget = self.options.quiet_gets_per_pass;
-        let (to_get, seen) = match plan::strategy(open.len(), page_size, budget, !feeds.is_empty())
-        {
+        let account_open = self.account_open.unwrap_or(open.len());
+        let strategy = plan::strategy(
+            open.len(),
+            account_open,
+            page_size,
+            budget,
+            !feeds.is_empty(),
+        );
+        let (to_get, seen) = match strategy {
             Strategy::Gets => (
                 open.iter().map(|(id, _)| id.clone()).collect(),
                 Seen::default(),
             ),
             Strategy::Searches => {
                 let seen = self.search_open(out, failures).await;
-                let (gets, cursor) = plan::gets_after_search(
-                    &open,
-                    &seen.tickets,
-                    seen.complete,
-                    budget,
-                    self.cursor,
-                );
+                if seen.complete {
+                    self.account_open = Some(seen.tickets.len());
+                }
+                if failures.looks_down() {
+                    // Every search failed for want of Orange: the reads would wait it out too.
+                    return seen;
+                }
+                let (gets, cursor) =
+                    plan::gets_after_search(&open, &seen.tickets, budget, self.cursor);
                 self.cursor = cursor;
                 (gets, seen)
             }

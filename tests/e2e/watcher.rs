@@ -208,6 +208,19 @@ async fn feeds_get_one_line_per_new_ticket_and_per_status_change() {
         assert!(g.starts_with(e.as_str()), "{g} does not start with {e}");
     }
     assert_eq!(watcher.poll_once().await.queued, 0, "each once");
+
+    // A ticket nobody follows leaves the open pages when it closes: a read tells the feed.
+    bot.sandbox()
+        .set_status(&documented, Status::Closed, Some("Done".into()))
+        .expect("status");
+    let pass = watcher.poll_once().await;
+    assert_eq!(pass.queued, 1, "{pass:?}");
+    let last = updates(&bot, FEED).pop().unwrap_or_default();
+    assert!(
+        last.starts_with("Ticket **1234567890** · LD000000: **Restored → Closed** — Done"),
+        "{last}"
+    );
+    assert_eq!(watcher.poll_once().await.queued, 0, "and no more");
     bot.shutdown().await;
 }
 
