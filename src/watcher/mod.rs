@@ -133,11 +133,18 @@ pub struct Watcher<N> {
 
 impl<N: Notifier> Watcher<N> {
     pub fn new(core: Core, notifier: N, options: WatcherOptions) -> Self {
+        let cursor = core
+            .store()
+            .watcher_value(tickets::CURSOR)
+            .ok()
+            .flatten()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
         Watcher {
             core,
             notifier,
             options,
-            cursor: 0,
+            cursor,
             account_open: None,
         }
     }

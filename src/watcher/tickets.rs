@@ -14,6 +14,9 @@ use crate::domain::{
     TicketId, diff,
 };
 
+/// Where the round of quiet tickets resumes (a watcher value).
+pub(super) const CURSOR: &str = "quiet_cursor";
+
 /// What the searches of a pass saw: every ticket on their pages, and whether every page was read
 /// whole. Team feeds use it too.
 #[derive(Debug, Default)]
@@ -73,6 +76,10 @@ impl<N: Notifier> Watcher<N> {
                 let (gets, cursor) =
                     plan::gets_after_search(&open, &seen.tickets, budget, self.cursor);
                 self.cursor = cursor;
+                // Kept across restarts, so the tickets late in the round get their turn too.
+                if let Err(e) = store.set_watcher_value(CURSOR, &cursor.to_string()).await {
+                    failures.store("saving the round of quiet tickets", &e);
+                }
                 (gets, seen)
             }
         };
