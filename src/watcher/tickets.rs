@@ -49,52 +49,78 @@ impl<N: Notifier> Watcher<N> {
                 Vec::new()
             }
         };
+        let (to_get, seen) = self
+            .plan_reads(&open, !feeds.is_empty(), out, failures)
+            .await;
+        if !failures.looks_down() {
+            self.read_and_record(to_get, &feeds, out, failures).await;
+        }
+        seen
+    }
+
+    /// Which tickets to read whole this pass (and what the searches saw, if it searched).
+    async fn plan_reads(
+        &mut self,
+        open: &[(TicketId, Option<Ticket>)],
+        feeds: bool,
+        out: &mut PassOutcome,
+        failures: &mut Failures,
+    ) -> (Vec<TicketId>, Seen) {
         let page_size = self.core.settings().orange.search.page_size;
         let budget = self.options.quiet_gets_per_pass;
         let account_open = self.account_open.unwrap_or(open.len());
-        let strategy = plan::strategy(
-            open.len(),
-            account_open,
-            page_size,
-            budget,
-            !feeds.is_empty(),
-        );
-        let (to_get, seen) = match strategy {
-            Strategy::Gets => (
-                open.iter().map(|(id, _)| id.clone()).collect(),
-                Seen::default(),
-            ),
-            Strategy::Searches => {
-                let seen = self.search_open(out, failures).await;
-                if seen.complete {
-                    self.account_open = Some(seen.tickets.len());
-                }
-                if failures.looks_down() {
-                    // Every search failed for want of Orange: the reads would wait it out too.
-                    return seen;
-                }
-                let (gets, cursor) =
-                    plan::gets_after_search(&open, &seen.tickets, budget, self.cursor);
-                self.cursor = cursor;
-                // Kept across restarts, so the tickets late in the round get their turn too.
-                if let Err(e) = store.set_watcher_value(CURSOR, &cursor.to_string()).await {
-                    failures.store("saving the round of quiet tickets", &e);
-                }
-                (gets, seen)
+        let mut to_get = match plan::strategy(open.len(), account_open, page_size, budget, feeds) {
+            Strategy::Gets => {
+                return (
+                    open.iter().map(|(id, _)| id.clone()).collect(),
+                    Seen::default(),
+                );
             }
+            Strategy::Searches => Vec::new(),
         };
-        // The per-pass budget of single reads: moved and missing tickets come first in `to_get`,
-        // so what waits for the next pass is quiet tickets first; a moved one still shows as
-        // moved then. (Searches are not capped: their count follows the account's size.)
-        let mut to_get = to_get;
-        let room = self.options.max_gets_per_pass as u64;
-        if to_get.len() as u64 > room {
+        let seen = self.search_open(out, failures).await;
+        if seen.complete {
+            self.account_open = Some(seen.tickets.len());
+        }
+        if failures.looks_down() {
+            // Every search failed for want of Orange: the reads would wait it out too.
+            return (to_get, seen);
+        }
+        let (gets, cursor) = plan::gets_after_search(open, &seen.tickets, budget, self.cursor);
+        to_get = gets;
+        self.cursor = cursor;
+        // Kept across restarts, so the tickets late in the round get their turn too.
+        if let Err(e) = self
+            .core
+            .store()
+            .set_watcher_value(CURSOR, &cursor.to_string())
+            .await
+        {
+            failures.store("saving the round of quiet tickets", &e);
+        }
+        (to_get, seen)
+    }
+
+    /// Reads tickets whole, `concurrency` at a time, and records each.
+    ///
+    /// At most `max_gets_per_pass` reads: moved and missing tickets come first in `to_get`, so
+    /// what waits for the next pass is quiet tickets first; a moved one still shows as moved then.
+    /// (Searches are not capped: their count follows the account's size.)
+    async fn read_and_record(
+        &self,
+        mut to_get: Vec<TicketId>,
+        feeds: &[(Conversation, Subscription)],
+        out: &mut PassOutcome,
+        failures: &mut Failures,
+    ) {
+        let room = self.options.max_gets_per_pass;
+        if to_get.len() > room {
             tracing::warn!(
                 wanted = to_get.len(),
                 room,
-                "watcher: call budget reached; the rest waits for the next pass"
+                "watcher: read budget reached; the rest waits for the next pass"
             );
-            to_get.truncate(room as usize);
+            to_get.truncate(room);
         }
         let orange = self.core.orange().clone();
         let mut reads = futures::stream::iter(to_get)
@@ -111,14 +137,13 @@ impl<N: Notifier> Watcher<N> {
             match result {
                 Ok(ticket) => {
                     failures.orange_ok += 1;
-                    if let Err(e) = self.record(&ticket, &feeds, out).await {
+                    if let Err(e) = self.record(&ticket, feeds, out).await {
                         failures.store("recording a ticket", &e);
                     }
                 }
                 Err(e) => failures.orange(&format!("reading ticket {id}"), &e),
             }
         }
-        seen
     }
 
     /// Every page of a search per non-final status.
