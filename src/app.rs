@@ -381,12 +381,22 @@ pub fn check_report(settings: &Settings) -> String {
         None => "embedded Orange sandbox (ORANGE_CLIENT_ID/ORANGE_CLIENT_SECRET not set)".into(),
     };
     let s = &settings.secrets;
+    let w = &settings.watcher;
+    let watcher = if w.enabled {
+        format!(
+            "a pass every {} s, at most {} single reads a pass",
+            w.interval_secs, w.max_gets_per_pass
+        )
+    } else {
+        "off (watcher.enabled = false)".into()
+    };
     format!(
         "settings OK\n\
          orange:   {orange}\n\
          token:    {}\n\
          discord:  {} (DISCORD_TOKEN {})\n\
          store:    {}\n\
+         watcher:  {watcher}\n\
          secrets:  ORANGE_CLIENT_ID {}, ORANGE_CLIENT_SECRET {}, ORANGE_APPLICATION_ID {}\n",
         settings.orange.token_url,
         settings.discord.api_base_url,

@@ -59,6 +59,11 @@ fn check_reports_the_embedded_defaults() {
         "{}",
         text(&out)
     );
+    assert!(
+        text(&out).contains("watcher:  a pass every 60 s, at most 1000 single reads a pass"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]
