@@ -194,12 +194,13 @@ async fn run(args: &Args) -> Result<String, Error> {
             .await?;
     }
     let control = sandbox.control();
+    let setup_kib = measure::vm_kib("VmRSS");
     println!(
         "set-up: {n} tickets created in {}, read and linked in {}; {} tickets at Orange; RSS {}",
         secs(bot.created_in),
         secs(bot.linked_in),
         control.ticket_count(),
-        mib(measure::vm_kib("VmRSS")),
+        mib(setup_kib),
     );
     control.set_faults(FaultConfig {
         latency_ms: args.latency_ms,
@@ -270,7 +271,8 @@ async fn run(args: &Args) -> Result<String, Error> {
         Some(task) => task.await.unwrap_or(0),
         None => 0,
     };
-    let report = Report::new(&passes, &timeline, made, options.interval, run_cpu);
+    let mut report = Report::new(&passes, &timeline, made, options.interval, run_cpu);
+    report.setup_kib = setup_kib;
     report.print();
     sandbox.stop().await;
     Ok(report.row(n))
@@ -316,6 +318,8 @@ struct Report {
     sandbox_cpu: Vec<Duration>,
     run_cpu: Duration,
     peak_kib: Option<u64>,
+    /// RSS once the tickets exist, before the first pass.
+    setup_kib: Option<u64>,
 }
 
 impl Report {
@@ -358,6 +362,7 @@ impl Report {
             sandbox_cpu: passes.iter().map(|p| p.sandbox_cpu).collect(),
             run_cpu,
             peak_kib: measure::vm_kib("VmHWM"),
+            setup_kib: None,
         }
     }
 
@@ -404,8 +409,9 @@ impl Report {
             secs(self.run_cpu),
         );
         println!(
-            "peak RSS (VmHWM, bot + sandbox + harness): {}",
-            mib(self.peak_kib)
+            "peak RSS (VmHWM, bot + sandbox + harness): {}; RSS before the first pass {}",
+            mib(self.peak_kib),
+            mib(self.setup_kib),
         );
     }
 
@@ -413,7 +419,7 @@ impl Report {
         let q = |v: &[Duration], at: f64| quantile(v, at).map_or_else(|| "-".into(), secs);
         let median = |v: &[u64]| quantile(v, 0.5).unwrap_or(0);
         format!(
-            "| {n} | {} / {} / {} | {} ({} search + {} get) | {} | {} / {} / {} | {} | {} | {} |",
+            "| {n} | {} / {} / {} | {} ({} search + {} get) | {} | {} / {} / {} | {} | {} | {} ({}) |",
             self.took.first().copied().map_or_else(|| "-".into(), secs),
             q(&self.took, 0.5),
             q(&self.took, 1.0),
@@ -427,6 +433,7 @@ impl Report {
             q(&self.bot_cpu, 0.5),
             q(&self.sandbox_cpu, 0.5),
             mib(self.peak_kib),
+            mib(self.setup_kib),
         )
     }
 }
@@ -434,7 +441,7 @@ impl Report {
 fn table_header() -> String {
     "| tickets | pass time first / median / max | Orange calls per pass, median | bound \
      (tracked + pages) | detection latency median / p95 / max | CPU per pass, bot | CPU per \
-     pass, sandbox | peak RSS |\n|---|---|---|---|---|---|---|---|"
+     pass, sandbox | peak RSS (before the first pass) |\n|---|---|---|---|---|---|---|---|"
         .into()
 }
 
