@@ -100,6 +100,8 @@ pub struct Store {
     watcher: sled::Tree,
     /// ticket id -> the statuses the watcher saw it enter, with Orange's dates (for its clocks)
     timelines: sled::Tree,
+    /// Held while flushing (see [`Store::flush`]).
+    flushing: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 fn pair_key(ticket: &TicketId, conversation: &str) -> Vec<u8> {
@@ -164,12 +166,16 @@ impl Store {
             feed_seen: tree("feed_seen")?,
             watcher: tree("watcher")?,
             timelines: tree("timelines")?,
+            flushing: Default::default(),
             db,
         })
     }
 
-    /// Waits until everything written so far is on disk.
+    /// Waits until everything written so far is on disk. One flush at a time: concurrent
+    /// `flush_async` calls deadlock in sled 0.34.7 (spacejam/sled#1308, fixed upstream but not
+    /// released), and a flush covers every write made before it anyway.
     pub async fn flush(&self) -> Result<(), StoreError> {
+        let _one_at_a_time = self.flushing.lock().await;
         self.db.flush_async().await?;
         Ok(())
     }
@@ -693,6 +699,27 @@ fn check_schema(db: &sled::Db, path: &Path) -> Result<(), StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn many_durable_writes_at_once_all_complete() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("opens");
+        let writes = (0..64u64).map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let id = TicketId::parse(&i.to_string()).expect("id");
+                store.link(&Conversation::discord(i + 1), &id).await
+            })
+        });
+        let all = tokio::time::timeout(
+            std::time::Duration::from_secs(30),
+            futures::future::join_all(writes),
+        )
+        .await
+        .expect("no deadlock");
+        assert!(all.into_iter().all(|r| matches!(r, Ok(Ok(_)))));
+        assert_eq!(store.links().expect("links").len(), 64);
+    }
 
     #[tokio::test]
     async fn a_newer_schema_is_refused_with_a_clear_message() {

@@ -190,13 +190,19 @@ impl<N: Notifier> Watcher<N> {
                     continue;
                 }
             }
+            let started = tokio::time::Instant::now();
             let outcome = tokio::select! {
                 _ = cancel.cancelled() => return,
                 outcome = self.poll_once() => outcome,
             };
             log_pass(&outcome);
             down = outcome.orange_down;
-            wait = next_wait(wait, down, &self.options);
+            // Passes start an interval apart (not an interval after the last one ended), so a
+            // change waits at most about one interval plus the time a pass takes to reach it.
+            wait = match down {
+                true => next_wait(wait, true, &self.options),
+                false => next_wait(wait, false, &self.options).saturating_sub(started.elapsed()),
+            };
         }
     }
 
@@ -267,10 +273,11 @@ fn next_wait(last: Duration, down: bool, options: &WatcherOptions) -> Duration {
     }
 }
 
-/// `d` ± 10 %, so many bots do not poll Orange in step.
+/// `d` ± 10 % (at most ± 1 s), so bots do not poll Orange in step, nor drift far from the
+/// interval.
 fn jitter(d: Duration) -> Duration {
     let ms = d.as_millis().min(u128::from(u64::MAX)) as u64;
-    let spread = ms / 10;
+    let spread = (ms / 10).min(1000);
     Duration::from_millis(ms - spread + fastrand::u64(0..=spread * 2))
 }
 
@@ -295,6 +302,6 @@ mod tests {
         }
         assert_eq!(waits, [120, 240, 480, 600, 600]);
         let back = next_wait(wait, false, &options);
-        assert!((54..=66).contains(&back.as_secs()), "{back:?}");
+        assert!((59_000..=61_000).contains(&back.as_millis()), "{back:?}");
     }
 }

@@ -4,15 +4,16 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 
 use super::plan::{self, NON_FINAL, Strategy};
 use super::{Failures, Notifier, PassOutcome, Watcher};
 use crate::core::is_bot_note;
 use crate::domain::{
-    Audience, Change, Conversation, Notification, SearchQuery, StatusFilter, Subscription, Ticket,
-    TicketId, diff,
+    Audience, Change, Conversation, Notification, SearchQuery, Status, StatusFilter, Subscription,
+    Ticket, TicketId, diff,
 };
+use crate::orange::{OrangeError, SearchPage};
 
 /// Where the round of quiet tickets resumes (a watcher value).
 pub(super) const CURSOR: &str = "quiet_cursor";
@@ -146,39 +147,50 @@ impl<N: Notifier> Watcher<N> {
         }
     }
 
-    /// Every page of a search per non-final status.
+    /// Every page of a search per non-final status. The first pages go out together and tell
+    /// how many follow; those are read `concurrency` at a time, each call with its own deadline,
+    /// so a pass's searching takes about `pages / concurrency` round trips, not `pages`.
     async fn search_open(&self, out: &mut PassOutcome, failures: &mut Failures) -> Seen {
-        let orange = self.core.orange();
+        let orange = self.core.orange().clone();
+        let page_size = self.core.settings().orange.search.page_size as usize;
         let mut seen = Seen {
             complete: true,
             searched: true,
             ..Seen::default()
         };
-        for status in NON_FINAL {
-            let query = SearchQuery {
-                status: StatusFilter::Only(status.clone()),
-                ..SearchQuery::default()
-            };
-            let mut pages = std::pin::pin!(orange.search_all(query, orange.background()));
+        let firsts = futures::future::join_all(
+            NON_FINAL
+                .iter()
+                .map(|status| read_page(orange.clone(), status.clone(), 1)),
+        )
+        .await;
+        let mut more: Vec<(Status, u32)> = Vec::new();
+        let mut unknown_count: Vec<Status> = Vec::new();
+        for (status, result) in firsts {
+            if let Some(page) = take_page(&mut seen, out, failures, &status, result) {
+                match page.page_count {
+                    Some(count) => more.extend((2..=count).map(|p| (status.clone(), p))),
+                    None if page.tickets.len() + page.rejected.len() >= page_size => {
+                        unknown_count.push(status)
+                    }
+                    None => {}
+                }
+            }
+        }
+        let mut rest = futures::stream::iter(more)
+            .map(|(status, p)| read_page(orange.clone(), status, p))
+            .buffer_unordered(self.options.concurrency);
+        while let Some((status, result)) = rest.next().await {
+            take_page(&mut seen, out, failures, &status, result);
+        }
+        // Orange did not say how many pages: read on until a short page.
+        for status in unknown_count {
+            let mut p = 2;
             loop {
-                match pages.try_next().await {
-                    Ok(Some(page)) => {
-                        out.search_pages += 1;
-                        failures.orange_ok += 1;
-                        if !page.rejected.is_empty() {
-                            seen.complete = false;
-                        }
-                        for t in page.tickets {
-                            seen.tickets.insert(t.id.clone(), t);
-                        }
-                    }
-                    Ok(None) => break,
-                    Err(e) => {
-                        out.search_pages += 1;
-                        seen.complete = false;
-                        failures.orange(&format!("searching {}", status.as_wire()), &e);
-                        break;
-                    }
+                let (_, result) = read_page(orange.clone(), status.clone(), p).await;
+                match take_page(&mut seen, out, failures, &status, result) {
+                    Some(page) if page.tickets.len() + page.rejected.len() >= page_size => p += 1,
+                    _ => break,
                 }
             }
         }
@@ -258,4 +270,47 @@ fn without_bot_notes(changes: Vec<Change>) -> Vec<Change> {
             other => Some(other),
         })
         .collect()
+}
+
+/// Page `page` of the search of one status, with its own deadline.
+async fn read_page(
+    orange: crate::orange::OrangeClient,
+    status: Status,
+    page: u32,
+) -> (Status, Result<SearchPage, OrangeError>) {
+    let query = SearchQuery {
+        status: StatusFilter::Only(status.clone()),
+        ..SearchQuery::default()
+    };
+    let result = orange.search(&query, page, orange.background()).await;
+    (status, result)
+}
+
+/// Takes one search page into `seen`; `None` when it failed (the pass's view is then
+/// incomplete).
+fn take_page(
+    seen: &mut Seen,
+    out: &mut PassOutcome,
+    failures: &mut Failures,
+    status: &Status,
+    result: Result<SearchPage, OrangeError>,
+) -> Option<SearchPage> {
+    out.search_pages += 1;
+    match result {
+        Ok(page) => {
+            failures.orange_ok += 1;
+            if !page.rejected.is_empty() {
+                seen.complete = false;
+            }
+            for t in &page.tickets {
+                seen.tickets.insert(t.id.clone(), t.clone());
+            }
+            Some(page)
+        }
+        Err(e) => {
+            seen.complete = false;
+            failures.orange(&format!("searching {}", status.as_wire()), &e);
+            None
+        }
+    }
 }
