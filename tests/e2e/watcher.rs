@@ -345,11 +345,15 @@ async fn an_orange_outage_loses_nothing_and_the_change_comes_after_it() {
         );
     }
     bot.sandbox().set_faults(storm);
+    let before = bot.sandbox().counters().calls(Operation::GetTicket);
     for _ in 0..3 {
         let pass = watcher.poll_once().await;
         assert!(pass.orange_down, "{pass:?}");
         assert_eq!(pass.queued, 0);
     }
+    // Each pass's read retried with backoff within its 800 ms deadline: a few calls, not a flood.
+    let during = bot.sandbox().counters().calls(Operation::GetTicket) - before;
+    assert!((3..=15).contains(&during), "{during} reads in 3 passes");
     bot.sandbox().set_faults(FaultConfig::default());
     let pass = watcher.poll_once().await;
     assert!(!pass.orange_down);
