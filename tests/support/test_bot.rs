@@ -184,8 +184,23 @@ impl TestBot {
         Answer { callback, body }
     }
 
-    /// Stops the bot; then the fake checks that it recorded no failures.
-    pub async fn shutdown(mut self) {
+    /// Stops the bot; then the fake checks that it recorded no failures, and the bot made no
+    /// request the fake refused of its own accord.
+    pub async fn shutdown(self) {
+        self.shutdown_expecting(&[]).await
+    }
+
+    /// Like [`TestBot::shutdown`], allowing refusals the test caused on purpose (e.g. a thread it
+    /// deleted): `expected` lists their routes.
+    pub async fn shutdown_expecting(mut self, expected: &[&str]) {
+        let refused: Vec<String> = self
+            .fake
+            .refused()
+            .iter()
+            .filter(|r| !r.route.is_some_and(|route| expected.contains(&route)))
+            .map(|r| format!("{} {} -> {}", r.method, r.path, r.status))
+            .collect();
+        assert!(refused.is_empty(), "the fake refused: {refused:#?}");
         if let Some(bot) = self.bot.take() {
             bot.shutdown().await;
         }

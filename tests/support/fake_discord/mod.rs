@@ -129,6 +129,16 @@ impl FakeDiscord {
         self.shared.state()
     }
 
+    /// Requests the fake refused (4xx/5xx) of its own accord, not by an armed fault.
+    pub fn refused(&self) -> Vec<RecordedRequest> {
+        self.state()
+            .requests
+            .iter()
+            .filter(|r| r.status >= 400 && !r.injected)
+            .cloned()
+            .collect()
+    }
+
     /// All requests so far, in order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.state().requests.clone()

@@ -217,6 +217,7 @@ async fn handle(
             body: parsed.clone().ok().flatten(),
             at,
             status: reply.status.as_u16(),
+            injected: fault.is_some_and(|f| !matches!(f, Fault::Delay(_))),
         })
     });
     if let Some(Fault::Delay(d)) = fault {

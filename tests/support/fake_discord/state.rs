@@ -47,6 +47,8 @@ pub struct RecordedRequest {
     /// Time since the fake started.
     pub at: Duration,
     pub status: u16,
+    /// Answered with a fault the test armed (not by the fake's own judgement).
+    pub injected: bool,
 }
 
 impl RecordedRequest {
