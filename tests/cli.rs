@@ -110,6 +110,18 @@ fn a_bad_setting_names_its_key() {
     assert!(text(&out).contains("missing.toml"), "{}", text(&out));
 }
 
+/// The id in the console's "Ticket … opened in this session." line.
+fn opened_id(stdout: &str) -> String {
+    stdout
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("Ticket ")?
+                .strip_suffix(" opened in this session.")
+        })
+        .expect("a ticket was opened")
+        .to_owned()
+}
+
 fn bot_in(dir: &std::path::Path, args: &[&str], stdin: &str) -> Output {
     bot_with(dir, args, stdin, &[])
 }
@@ -164,14 +176,7 @@ fn a_piped_console_script_runs_the_whole_product_on_embedded_defaults() {
         stdout.contains("LD000000 — Name of the service: LD000001"),
         "{stdout}"
     );
-    let id = stdout
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("Ticket ")?
-                .strip_suffix(" opened in this session.")
-        })
-        .expect("a ticket was opened")
-        .to_owned();
+    let id = opened_id(&stdout);
     assert!(
         stdout.contains(&format!("== Ticket {id} — Submitted ==")),
         "{stdout}"
@@ -308,14 +313,7 @@ fn the_console_shows_the_watchers_news_and_a_restart_remembers_the_ticket() {
     let out = bot_with(dir.path(), &["console"], script, &fast);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success(), "{}", text(&out));
-    let id = stdout
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("Ticket ")?
-                .strip_suffix(" opened in this session.")
-        })
-        .expect("a ticket was opened")
-        .to_owned();
+    let id = opened_id(&stdout);
     let news = format!("[ticket {id}] Submitted → ");
     assert!(
         stdout.contains(&news),
