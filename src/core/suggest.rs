@@ -21,8 +21,9 @@ fn matches(haystack: &str, partial: &str) -> bool {
         .contains(&partial.trim().to_lowercase())
 }
 
+/// At most Discord's 100 characters (a choice's name is a label, not prose: no ellipsis).
 fn cut(s: &str) -> String {
-    crate::render::card::cut(s, MAX_LEN)
+    s.chars().take(MAX_LEN).collect()
 }
 
 impl Core {
