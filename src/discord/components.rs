@@ -11,7 +11,7 @@ use super::respond::{Interaction, no_mentions};
 use super::threads::{self, Placement, ThreadHomes};
 use super::{Data, error, modals};
 use crate::core::{Command, CreateInput, Outcome, ProfileInput};
-use crate::domain::{Conversation, ServiceNumber, TechnicalNumber, TicketId};
+use crate::domain::{Actor, Conversation, ServiceNumber, TechnicalNumber, TicketId};
 use crate::orange::SearchPage;
 use crate::render::{self, Reply};
 
@@ -181,17 +181,7 @@ async fn on_click(
         }
     };
     if let CustomId::Page { view, page } = custom {
-        reply.defer_update(http).await?;
-        return match data.core.search_view(view, page).await {
-            Ok(outcome) => super::commands::finish(http, data, reply, Ok(outcome)).await,
-            // The page the user has stays; the error comes beside it.
-            Err(e) => {
-                tracing::warn!(error = %error::chain(&e), "search page failed");
-                reply
-                    .followup_ephemeral(http, &Reply::text(e.user_message()))
-                    .await
-            }
-        };
+        return turn_page(http, data, reply, view, page).await;
     }
     let ticket = match &custom {
         CustomId::Refresh(id) | CustomId::Comment(id) | CustomId::Follow(id) => id.clone(),
@@ -210,69 +200,114 @@ async fn on_click(
             .await;
     }
     match custom {
-        CustomId::Refresh(id) => {
-            reply.defer_ephemeral(http).await?;
-            let result = match data.core.show(&actor, Some(id.as_str())).await {
-                Ok(t) => {
-                    let (embed, buttons) = threads::header_message(&t);
-                    let edit = EditMessage::new()
-                        .embed(embed)
-                        .components(buttons)
-                        .allowed_mentions(no_mentions());
-                    match click
-                        .channel_id
-                        .edit_message(http, click.message.id, edit)
-                        .await
-                    {
-                        Ok(_) => render::reply::refreshed(&t),
-                        Err(e) => {
-                            tracing::warn!(error = %error::chain(&e), "header card not edited");
-                            Reply::text(render::reply::card_not_edited())
-                        }
-                    }
-                }
-                Err(e) => {
-                    return super::commands::finish_with(http, reply, Err(e), Vec::new()).await;
-                }
-            };
-            super::commands::finish_with(http, reply, Ok(result), Vec::new()).await
-        }
-        CustomId::Comment(id) => {
-            let form = data
-                .core
-                .comment_room(&actor)
-                .await
-                .map(|room| modals::comment(&id, room));
-            match form {
-                Ok(Some(form)) => reply.modal(http, form).await,
-                Ok(None) => {
-                    reply
-                        .answer_ephemeral(http, &Reply::text(render::reply::unknown_button()))
-                        .await
-                }
-                Err(e) => {
-                    reply
-                        .answer_ephemeral(http, &Reply::text(e.user_message()))
-                        .await
-                }
-            }
-        }
-        CustomId::Follow(id) => {
-            let text = match click
-                .channel_id
-                .add_thread_member(http, click.user.id)
-                .await
-            {
-                Ok(()) => render::reply::following_thread(&id),
-                Err(e) => {
-                    tracing::warn!(error = %error::chain(&e), "could not add a thread member");
-                    render::reply::follow_failed()
-                }
-            };
-            reply.answer_ephemeral(http, &Reply::text(text)).await
-        }
+        CustomId::Refresh(id) => refresh_card(http, data, click, &actor, &id).await,
+        CustomId::Comment(id) => comment_form(http, data, reply, &actor, &id).await,
+        CustomId::Follow(id) => follow_thread(http, click, &id).await,
         _ => Ok(()),
     }
+}
+
+/// Previous/Next on a search page: the page the user has stays when the next one fails.
+async fn turn_page(
+    http: &Http,
+    data: &Data,
+    reply: Interaction<'_>,
+    view: u64,
+    page: u32,
+) -> serenity::Result<()> {
+    reply.defer_update(http).await?;
+    match data.core.search_view(view, page).await {
+        Ok(outcome) => super::commands::finish(http, data, reply, Ok(outcome)).await,
+        Err(e) => {
+            tracing::warn!(error = %error::chain(&e), "search page failed");
+            reply
+                .followup_ephemeral(http, &Reply::text(e.user_message()))
+                .await
+        }
+    }
+}
+
+/// Refresh: reads the ticket again and edits the header card in place.
+async fn refresh_card(
+    http: &Http,
+    data: &Data,
+    click: &serenity::ComponentInteraction,
+    actor: &Actor,
+    id: &TicketId,
+) -> serenity::Result<()> {
+    let reply = Interaction::Component(click);
+    reply.defer_ephemeral(http).await?;
+    let ticket = match data.core.show(actor, Some(id.as_str())).await {
+        Ok(t) => t,
+        Err(e) => return super::commands::finish_with(http, reply, Err(e), Vec::new()).await,
+    };
+    let (embed, buttons) = threads::header_message(&ticket);
+    let edit = EditMessage::new()
+        .embed(embed)
+        .components(buttons)
+        .allowed_mentions(no_mentions());
+    let result = match click
+        .channel_id
+        .edit_message(http, click.message.id, edit)
+        .await
+    {
+        Ok(_) => render::reply::refreshed(&ticket),
+        Err(e) => {
+            tracing::warn!(error = %error::chain(&e), "header card not edited");
+            Reply::text(render::reply::card_not_edited())
+        }
+    };
+    super::commands::finish_with(http, reply, Ok(result), Vec::new()).await
+}
+
+/// Add comment: a form sized to what Orange accepts after the signature.
+async fn comment_form(
+    http: &Http,
+    data: &Data,
+    reply: Interaction<'_>,
+    actor: &Actor,
+    id: &TicketId,
+) -> serenity::Result<()> {
+    let form = data
+        .core
+        .comment_room(actor)
+        .await
+        .map(|room| modals::comment(id, room));
+    match form {
+        Ok(Some(form)) => reply.modal(http, form).await,
+        Ok(None) => {
+            reply
+                .answer_ephemeral(http, &Reply::text(render::reply::unknown_button()))
+                .await
+        }
+        Err(e) => {
+            reply
+                .answer_ephemeral(http, &Reply::text(e.user_message()))
+                .await
+        }
+    }
+}
+
+/// Follow: adds the user to the thread.
+async fn follow_thread(
+    http: &Http,
+    click: &serenity::ComponentInteraction,
+    id: &TicketId,
+) -> serenity::Result<()> {
+    let text = match click
+        .channel_id
+        .add_thread_member(http, click.user.id)
+        .await
+    {
+        Ok(()) => render::reply::following_thread(id),
+        Err(e) => {
+            tracing::warn!(error = %error::chain(&e), "could not add a thread member");
+            render::reply::follow_failed()
+        }
+    };
+    Interaction::Component(click)
+        .answer_ephemeral(http, &Reply::text(text))
+        .await
 }
 
 async fn on_submit(
