@@ -9,9 +9,10 @@ use orange_ticket_bot::orange::convert::{
     from_str, parse_created_body, parse_search_body, parse_services_body, parse_ticket_body,
 };
 use orange_ticket_bot::orange::wire::{
-    AddCommentRequest, ApiStatusDto, CreateTicketRequest, ErrorEnvelope,
+    AddCommentRequest, ApiStatusDto, CreateTicketRequest, ErrorEnvelope, TokenResponse,
 };
 use proptest::prelude::*;
+use secrecy::ExposeSecret;
 use serde_json::Value;
 
 fn fixture(name: &str) -> String {
@@ -242,6 +243,72 @@ fn api_status_response() {
     let component = status.components.expect("components");
     assert_eq!(component.name.as_deref(), Some("WSE"));
     assert_eq!(component.status.as_deref(), Some("ok"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tolerant parsing: a mistyped field Orange could send must not cost the whole ticket or token
+
+/// The get-ticket fixture with one change made to its JSON.
+fn get_ticket_with(change: impl FnOnce(&mut Value)) -> String {
+    let mut body: Value =
+        serde_json::from_str(&fixture("get-ticket.response.json")).expect("fixture is JSON");
+    change(&mut body);
+    body.to_string()
+}
+
+fn at<'a>(body: &'a mut Value, pointer: &str) -> &'a mut Value {
+    body.pointer_mut(pointer)
+        .unwrap_or_else(|| panic!("{pointer} is in the fixture"))
+}
+
+#[test]
+fn a_numeric_contact_id_keeps_the_ticket() {
+    let body = get_ticket_with(|b| {
+        *at(b, "/ticket/relatedParty/1/contactMedium/5/id") = serde_json::json!(331234567890u64);
+    });
+    let t = parse_ticket_body(&body).expect("a numeric contact id is read as its digits");
+    assert_eq!(t.parties[1].media.len(), 1);
+    assert_eq!(t.parties[1].media[0].value, "331234567890");
+}
+
+#[test]
+fn an_attachment_list_keeps_the_ticket() {
+    let body = get_ticket_with(|b| *at(b, "/ticket/attachment") = serde_json::json!([]));
+    let t = parse_ticket_body(&body).expect("`attachment: []` means no attachment");
+    assert_eq!(t.attachment, None);
+    assert_eq!(t.id.as_str(), "1234567890");
+
+    let search = format!(r#"{{"search":{{"tickets":[{}]}}}}"#, {
+        let mut v: Value = serde_json::from_str(&body).expect("json");
+        v["ticket"].take()
+    });
+    let page = parse_search_body(&search).expect("parses");
+    assert_eq!(page.tickets.len(), 1, "rejected: {:?}", page.rejected);
+
+    // The request's shape with an entry, as a gateway echoing it would send.
+    let body = get_ticket_with(|b| {
+        *at(b, "/ticket/attachment") = serde_json::json!([{"name": "report.pdf"}]);
+    });
+    let t = parse_ticket_body(&body).expect("an attachment list keeps the ticket");
+    assert_eq!(t.attachment.as_deref(), Some("report.pdf"));
+}
+
+#[test]
+fn a_null_note_type_keeps_the_ticket_and_the_note() {
+    let body = get_ticket_with(|b| *at(b, "/ticket/note/0/type") = Value::Null);
+    let t = parse_ticket_body(&body).expect("a note without a type is still a note");
+    let notes = t.notes.expect("notes");
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0].text, "Comment 1");
+}
+
+#[test]
+fn a_token_answer_without_expires_in_is_accepted() {
+    let token: TokenResponse = from_str(r#"{"token_type":"Bearer","access_token":"secret-value"}"#)
+        .expect("expires_in is optional");
+    // 0 is "not said": the token cache then uses its default lifetime (an hour).
+    assert_eq!(token.expires_in, 0);
+    assert_eq!(token.access_token.expose_secret(), "secret-value");
 }
 
 // ---------------------------------------------------------------------------------------------
