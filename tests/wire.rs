@@ -205,15 +205,16 @@ fn a_search_page_with_one_bad_ticket_keeps_the_others() {
 fn a_valid_search_page_with_a_bad_ticket_names_its_path() {
     let body = r#"{"search":{"tickets":[
         {"id":"1","status":"ongoing"},
-        {"id":"2","status":"ongoing","creationDate":"31/12/2023"},
-        {"id":"3","status":"closed"}]}}"#;
+        {"id":"2","status":{"code":"ongoing"},"creationDate":"31/12/2023"},
+        {"id":"3","status":"closed","creationDate":"31/12/2023"}]}}"#;
     let page = parse_search_body(body).expect("parses");
     assert_eq!(page.tickets.len(), 2);
-    assert_eq!(page.rejected[0].id.as_deref(), Some("2"));
     assert_eq!(
-        page.rejected[0].error.path,
-        "search.tickets[1].creationDate"
+        page.tickets[1].created, None,
+        "an unreadable date is unknown"
     );
+    assert_eq!(page.rejected[0].id.as_deref(), Some("2"));
+    assert_eq!(page.rejected[0].error.path, "search.tickets[1].status");
 }
 
 #[test]

@@ -87,26 +87,27 @@ impl TryFrom<TicketDto> for Ticket {
             .and_then(|id| TicketId::parse(&id).map_err(|e| id_error("id", e)))?;
         let status = dto
             .status
+            .filter(|s| !s.trim().is_empty())
             .map(|s| Status::from_wire(&s))
             .ok_or_else(|| WireError::new("status", "missing"))?;
 
         let mut service = None;
         let mut technical = None;
         for (i, entity) in dto.related_entity.iter().enumerate() {
-            let path = format!("relatedentity[{i}].id");
             let Some(value) = entity.id.as_deref() else {
                 continue;
             };
+            // An unreadable number is logged and left out: the ticket is still worth showing.
+            let path = || format!("relatedentity[{i}].id");
             match entity.role.as_deref() {
                 // Read roles first; the create roles are accepted too, for gateways that echo them.
                 Some("product" | "orangeServiceNumber") if service.is_none() => {
-                    service = Some(ServiceNumber::parse(value).map_err(|e| id_error(&path, e))?);
+                    service = readable(path, ServiceNumber::parse(value));
                 }
                 Some("additionalTechnicalInformation" | "technicalNumber")
                     if technical.is_none() =>
                 {
-                    technical =
-                        Some(TechnicalNumber::parse(value).map_err(|e| id_error(&path, e))?);
+                    technical = readable(path, TechnicalNumber::parse(value));
                 }
                 _ => {}
             }
@@ -180,21 +181,41 @@ impl TryFrom<TicketDto> for Ticket {
     }
 }
 
-/// Reads a get-ticket body `{"ticket": {...}}`.
+/// An id read where its absence is tolerable: unreadable is logged and `None`.
+fn readable<T>(path: impl FnOnce() -> String, parsed: Result<T, IdError>) -> Option<T> {
+    parsed.map_err(|e| ignored(&id_error(&path(), e))).ok()
+}
+
+/// Reports a part of an answer that was left out so that the rest could be kept.
+fn ignored(error: &WireError) {
+    tracing::warn!(path = %error.path, reason = %error.reason, "ignored an unreadable part of Orange's answer");
+}
+
+/// Reads a get-ticket body `{"ticket": {...}}`. Only the id and the status are required: any
+/// other field that cannot be read is logged and left out (see `quirks`).
 pub fn parse_ticket_body(body: &str) -> Result<Ticket, WireError> {
+    let _span = tracing::info_span!("ticket").entered();
     let envelope: TicketEnvelope = from_str(body)?;
     Ticket::try_from(envelope.ticket).map_err(|e| e.under("ticket"))
 }
 
 /// Reads a service-numbers body: one [`Service`] per service number, carrying its product.
+/// An entry or a number that cannot be read is logged and left out; only a body that is not a
+/// list is an error.
 pub fn parse_services_body(body: &str) -> Result<Vec<Service>, WireError> {
-    let entries: Vec<ServiceEntryDto> = from_str(body)?;
-    services_from_wire(entries)
+    let entries: Vec<Value> = from_str(body)?;
+    let entries = entries.into_iter().enumerate().filter_map(|(i, entry)| {
+        from_value::<ServiceEntryDto>(entry)
+            .map_err(|e| ignored(&e.under(&format!("[{i}]"))))
+            .ok()
+            .map(|entry| (i, entry))
+    });
+    Ok(services_from_wire(entries))
 }
 
-pub fn services_from_wire(entries: Vec<ServiceEntryDto>) -> Result<Vec<Service>, WireError> {
+fn services_from_wire(entries: impl Iterator<Item = (usize, ServiceEntryDto)>) -> Vec<Service> {
     let mut services = Vec::new();
-    for (i, entry) in entries.into_iter().enumerate() {
+    for (i, entry) in entries {
         let characteristic = |name: &str| {
             entry
                 .product_characteristic
@@ -206,17 +227,25 @@ pub fn services_from_wire(entries: Vec<ServiceEntryDto>) -> Result<Vec<Service>,
         let label = characteristic("productTypeLabel");
         for (j, number) in entry.orange_service_numbers.iter().enumerate() {
             let path = format!("[{i}].orangeServiceNumbers[{j}]");
-            let service = ServiceNumber::parse(&number.orange_service_number)
-                .map_err(|e| id_error(&format!("{path}.orangeServiceNumber"), e))?;
+            let service = match ServiceNumber::parse(&number.orange_service_number) {
+                Ok(service) => service,
+                Err(e) => {
+                    ignored(&id_error(&format!("{path}.orangeServiceNumber"), e));
+                    continue;
+                }
+            };
             let technical_numbers = number
                 .technical_numbers
                 .iter()
                 .enumerate()
-                .map(|(k, t)| {
+                .filter_map(|(k, t)| {
                     TechnicalNumber::parse(t)
-                        .map_err(|e| id_error(&format!("{path}.technicalNumbers[{k}]"), e))
+                        .map_err(|e| {
+                            ignored(&id_error(&format!("{path}.technicalNumbers[{k}]"), e))
+                        })
+                        .ok()
                 })
-                .collect::<Result<_, _>>()?;
+                .collect();
             services.push(Service {
                 number: service,
                 product_type: product_type.clone(),
@@ -225,7 +254,7 @@ pub fn services_from_wire(entries: Vec<ServiceEntryDto>) -> Result<Vec<Service>,
             });
         }
     }
-    Ok(services)
+    services
 }
 
 /// Reads a create-ticket response body and returns the new id.
@@ -290,6 +319,7 @@ pub fn parse_search_body(body: &str) -> Result<SearchBody, WireError> {
             let mut out = SearchBody::default();
             for (index, element) in elements.into_iter().enumerate() {
                 let id = element.get("id").and_then(id_text);
+                let _span = tracing::info_span!("search_ticket", index, id).entered();
                 let read = from_value::<TicketDto>(element).and_then(Ticket::try_from);
                 push_read(&mut out, index, id, read);
             }
@@ -356,8 +386,10 @@ fn salvage_search(body: &str, syntax: &serde_json::Error) -> Result<SearchBody, 
                     break;
                 };
                 let element = &body[pos..=end];
+                let id = sniff_id(element);
+                let _span = tracing::info_span!("search_ticket", index, id).entered();
                 let read = from_str::<TicketDto>(element).and_then(Ticket::try_from);
-                push_read(&mut out, index, sniff_id(element), read);
+                push_read(&mut out, index, id, read);
                 pos = end + 1;
                 index += 1;
             }
@@ -651,12 +683,26 @@ mod tests {
     }
 
     #[test]
-    fn a_ticket_with_a_bad_field_names_its_path() {
-        let body = r#"{"ticket":{"id":"1","status":"ongoing","note":[{"date":"soon","type":"x","text":"y"}]}}"#;
-        let err = parse_ticket_body(body).unwrap_err();
-        assert_eq!(err.path, "ticket.note[0].date");
+    fn a_ticket_without_a_readable_id_or_status_names_its_path() {
         let body = r#"{"ticket":{"id":"bad id!","status":"ongoing"}}"#;
         assert_eq!(parse_ticket_body(body).unwrap_err().path, "ticket.id");
+        let body = r#"{"ticket":{"id":"1","status":["ongoing"]}}"#;
+        assert_eq!(parse_ticket_body(body).unwrap_err().path, "ticket.status");
+        let body = r#"{"ticket":{"id":"1","status":" "}}"#;
+        assert_eq!(parse_ticket_body(body).unwrap_err().path, "ticket.status");
+    }
+
+    #[test]
+    fn an_unreadable_note_is_left_out_and_the_others_kept() {
+        let body = r#"{"ticket":{"id":"1","status":"ongoing","note":[
+            {"date":"soon","type":"x","text":"lost"},
+            {"date":"2023-07-20T15:18:38.000Z","type":"x","text":"kept"}]}}"#;
+        let notes = parse_ticket_body(body)
+            .expect("parses")
+            .notes
+            .expect("notes");
+        assert_eq!(notes.len(), 1);
+        assert_eq!(notes[0].text, "kept");
     }
 
     #[test]
