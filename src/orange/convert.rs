@@ -372,38 +372,41 @@ fn salvage_search(body: &str, syntax: &serde_json::Error) -> Result<SearchBody, 
                 break;
             }
             Some(b']') => break,
-            Some(b'{') => {
-                let Some(end) = matching_brace(bytes, pos) else {
-                    out.truncated = true;
+            Some(_) => {
+                let reject = |out: &mut SearchBody, id, reason: &str| {
                     out.rejected.push(RejectedTicket {
                         index,
-                        id: sniff_id(&body[pos..]),
-                        error: WireError::new(
-                            format!("search.tickets[{index}]"),
-                            "the body ends inside this ticket",
-                        ),
+                        id,
+                        error: WireError::new(format!("search.tickets[{index}]"), reason),
                     });
+                };
+                let Some(end) = element_end(bytes, pos) else {
+                    out.truncated = true;
+                    reject(
+                        &mut out,
+                        sniff_id(&body[pos..]),
+                        "the body ends inside this ticket",
+                    );
                     break;
                 };
-                let element = &body[pos..=end];
+                if end == pos {
+                    // A stray `}`: no element to step over, so nothing after it can be trusted.
+                    out.truncated = true;
+                    reject(&mut out, None, "the rest of the list is unreadable");
+                    break;
+                }
+                let element = &body[pos..end];
                 let id = sniff_id(element);
-                let _span = tracing::info_span!("search_ticket", index, id).entered();
-                let read = from_str::<TicketDto>(element).and_then(Ticket::try_from);
-                push_read(&mut out, index, id, read);
-                pos = end + 1;
+                if element.starts_with('{') {
+                    let _span = tracing::info_span!("search_ticket", index, id).entered();
+                    let read = from_str::<TicketDto>(element).and_then(Ticket::try_from);
+                    push_read(&mut out, index, id, read);
+                } else {
+                    // Not a ticket (`null`, a bare word): reported, and the list goes on after it.
+                    reject(&mut out, id, "expected a ticket object");
+                }
+                pos = end;
                 index += 1;
-            }
-            Some(_) => {
-                out.rejected.push(RejectedTicket {
-                    index,
-                    id: None,
-                    error: WireError::new(
-                        format!("search.tickets[{index}]"),
-                        "expected a ticket object; the rest of the list is unreadable",
-                    ),
-                });
-                out.truncated = true;
-                break;
             }
         }
     }
@@ -425,12 +428,14 @@ fn find_tickets_array(body: &str) -> Option<usize> {
         .then(|| body.len() - after_colon.len() + bracket + 1)
 }
 
-/// Index of the `}` closing the object that starts at `open`, skipping braces inside strings.
-fn matching_brace(bytes: &[u8], open: usize) -> Option<usize> {
+/// End (exclusive) of the list element that starts at `start`: the `,`, `]` or stray `}` that
+/// follows it at its own depth, brackets and strings inside it skipped. `None` when the body ends
+/// first.
+fn element_end(bytes: &[u8], start: usize) -> Option<usize> {
     let mut depth = 0usize;
     let mut in_string = false;
     let mut escaped = false;
-    for (i, &b) in bytes.iter().enumerate().skip(open) {
+    for (i, &b) in bytes.iter().enumerate().skip(start) {
         if in_string {
             match (escaped, b) {
                 (true, _) => escaped = false,
@@ -443,12 +448,8 @@ fn matching_brace(bytes: &[u8], open: usize) -> Option<usize> {
         match b {
             b'"' => in_string = true,
             b'{' | b'[' => depth += 1,
-            b'}' | b']' => {
-                depth = depth.checked_sub(1)?;
-                if depth == 0 {
-                    return (b == b'}').then_some(i);
-                }
-            }
+            b'}' | b']' if depth > 0 => depth -= 1,
+            b',' | b'}' | b']' if depth == 0 => return Some(i),
             _ => {}
         }
     }
@@ -676,10 +677,13 @@ mod tests {
     }
 
     #[test]
-    fn brace_matching_ignores_braces_in_strings() {
-        let text = br#"{"a":"}{","b":{"c":[1,{"d":2}]}} tail"#;
-        assert_eq!(matching_brace(text, 0), Some(31));
-        assert_eq!(matching_brace(br#"{"a":1"#, 0), None);
+    fn an_element_ends_at_its_own_depth_ignoring_brackets_in_strings() {
+        let text = br#"{"a":"}{,","b":{"c":[1,{"d":2}]}} ,tail"#;
+        assert_eq!(element_end(text, 0), Some(34));
+        assert_eq!(element_end(br#"{"a":1"#, 0), None);
+        assert_eq!(element_end(b"null, {}", 0), Some(4));
+        assert_eq!(element_end(b"bare words]", 0), Some(10));
+        assert_eq!(element_end(br#""a\"],", 1"#, 0), Some(7));
     }
 
     #[test]

@@ -71,10 +71,14 @@ pub fn ser_date_or_sentinel<S: Serializer>(
 
 /// Why: Orange writes "no value" as JSON `null` *and* as the string `"null"` (see the get-ticket
 /// example's `"description": "null"`); both are read as absent. For the fields a ticket cannot do
-/// without (its id and status): anything but a scalar is an error.
+/// without (its id and status): a string or a number, anything else is an error (`true` is no id).
 pub fn null_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    scalar_text(Value::deserialize(d)?)
-        .map_err(|other| D::Error::custom(format!("expected a string, found {}", kind_of(&other))))
+    match Value::deserialize(d)? {
+        Value::Bool(_) => Err(D::Error::custom("expected a string, found a boolean")),
+        value => scalar_text(value).map_err(|other| {
+            D::Error::custom(format!("expected a string, found {}", kind_of(&other)))
+        }),
+    }
 }
 
 /// [`null_string`] for a field the ticket can do without: a list or an object there is logged and
@@ -251,6 +255,8 @@ mod tests {
             Some("Null value")
         );
         assert_eq!(probe(r#"{"s":7}"#).s.as_deref(), Some("7"));
+        assert!(serde_json::from_str::<Probe>(r#"{"s":true}"#).is_err());
+        assert!(serde_json::from_str::<Probe>(r#"{"s":["1"]}"#).is_err());
     }
 
     #[test]
