@@ -40,7 +40,7 @@ pub mod date {
 pub fn opt_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
     Ok(match text(d)? {
         None => None,
-        Some(raw) => parse_date(&raw).map_or_else(|e| ignored("a date", e), Some),
+        Some(raw) => parse_date(&raw).map_or_else(ignored, Some),
     })
 }
 
@@ -75,9 +75,7 @@ pub fn ser_date_or_sentinel<S: Serializer>(
 pub fn null_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     match Value::deserialize(d)? {
         Value::Bool(_) => Err(D::Error::custom("expected a string, found a boolean")),
-        value => scalar_text(value).map_err(|other| {
-            D::Error::custom(format!("expected a string, found {}", kind_of(&other)))
-        }),
+        value => scalar_text(value).map_err(|other| D::Error::custom(expected("a string", &other))),
     }
 }
 
@@ -85,7 +83,7 @@ pub fn null_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D:
 /// read as absent instead of costing the whole ticket.
 pub fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     Ok(scalar_text(Value::deserialize(d)?)
-        .unwrap_or_else(|other| ignored("a string", found(&other))))
+        .unwrap_or_else(|other| ignored(expected("a string", &other))))
 }
 
 /// Why: a note's `type` has been seen `null` and ids travel as numbers; a required text field reads
@@ -95,7 +93,7 @@ pub fn text_or_empty<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error
     Ok(match Value::deserialize(d)? {
         Value::String(s) => s,
         other => scalar_text(other)
-            .unwrap_or_else(|other| ignored("a string", found(&other)))
+            .unwrap_or_else(|other| ignored(expected("a string", &other)))
             .unwrap_or_default(),
     })
 }
@@ -132,7 +130,7 @@ where
 {
     Ok(match Value::deserialize(d)? {
         Value::Null => T::default(),
-        value => number(value).unwrap_or_else(|e| ignored("a number", e)),
+        value => number(value).unwrap_or_else(ignored),
     })
 }
 
@@ -140,7 +138,7 @@ fn number<T: std::str::FromStr>(value: Value) -> Result<T, String> {
     let text = match value {
         Value::Number(n) => n.to_string(),
         Value::String(s) => s.trim().to_owned(),
-        other => return Err(format!("expected a number, found {}", kind_of(&other))),
+        other => return Err(expected("a number", &other)),
     };
     text.parse()
         .map_err(|_| format!("expected a whole number, found \"{text}\""))
@@ -179,7 +177,7 @@ where
     Ok(match Value::deserialize(d)? {
         Value::Null => None,
         Value::Array(items) => Some(items.into_iter().filter_map(read_or_ignore).collect()),
-        other => ignored("a list", found(&other)),
+        other => ignored(expected("a list", &other)),
     })
 }
 
@@ -199,21 +197,18 @@ where
 
 /// Reads `T` from `value`, or logs why not and gives `None`.
 fn read_or_ignore<T: DeserializeOwned>(value: Value) -> Option<T> {
-    let kind = kind_of(&value);
-    T::deserialize(value)
-        .map_err(|e| ignored::<()>(kind, e))
-        .ok()
+    T::deserialize(value).map_err(ignored::<()>).ok()
 }
 
 /// The one place an unreadable optional value is reported: a warning (the enclosing span says
 /// which ticket), then the value is read as absent.
-fn ignored<T: Default>(expected: &str, why: impl std::fmt::Display) -> T {
-    tracing::warn!(expected, %why, "ignored an unreadable field of Orange's answer");
+fn ignored<T: Default>(why: impl std::fmt::Display) -> T {
+    tracing::warn!(%why, "ignored an unreadable field of Orange's answer");
     T::default()
 }
 
-fn found(v: &Value) -> String {
-    format!("found {}", kind_of(v))
+fn expected(what: &str, found: &Value) -> String {
+    format!("expected {what}, found {}", kind_of(found))
 }
 
 fn kind_of(v: &Value) -> &'static str {

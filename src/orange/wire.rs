@@ -2,6 +2,8 @@
 //!
 //! These types carry the serde attributes; [`super::convert`] turns them into domain types.
 //! Unknown fields on tickets are kept in `extra` so nothing Orange adds is silently dropped.
+//! On responses only a ticket's id and status are strict (`quirks::null_string`); every other field
+//! reads a value in an unexpected shape as absent and logs it (`quirks::text`, `list`, `lenient`).
 
 use std::collections::BTreeMap;
 
