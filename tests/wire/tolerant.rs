@@ -105,3 +105,43 @@ fn a_broken_page_with_a_non_ticket_entry_keeps_the_tickets_after_it() {
     assert_eq!(page.rejected[1].id.as_deref(), Some("1"));
     assert!(!page.truncated, "the list is closed");
 }
+
+/// A log sink for one test: what the readers report, as text.
+#[derive(Clone, Default)]
+struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn an_ignored_field_is_reported_in_the_logs() {
+    let logs = Logs::default();
+    let sink = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_writer(move || sink.clone())
+        .finish();
+    let body = get_ticket_with(|b| *at(b, "/ticket/creationDate") = Value::from("yesterday"));
+    let t = tracing::subscriber::with_default(subscriber, || parse_ticket_body(&body))
+        .expect("an unreadable date is unknown");
+    assert_eq!(t.created, None);
+    let text = String::from_utf8(logs.0.lock().expect("logs").clone()).expect("utf-8");
+    assert!(
+        text.contains("WARN") && text.contains("ignored an unreadable field"),
+        "{text}"
+    );
+    assert!(
+        text.contains("`yesterday` is not an ISO-8601 date"),
+        "{text}"
+    );
+}
