@@ -91,59 +91,11 @@ impl TryFrom<TicketDto> for Ticket {
             .map(|s| Status::from_wire(&s))
             .ok_or_else(|| WireError::new("status", "missing"))?;
 
-        let mut service = None;
-        let mut technical = None;
-        for (i, entity) in dto.related_entity.iter().enumerate() {
-            let Some(value) = entity.id.as_deref() else {
-                continue;
-            };
-            // An unreadable number is logged and left out: the ticket is still worth showing.
-            let path = || format!("relatedentity[{i}].id");
-            match entity.role.as_deref() {
-                // Read roles first; the create roles are accepted too, for gateways that echo them.
-                Some("product" | "orangeServiceNumber") if service.is_none() => {
-                    service = readable(path, ServiceNumber::parse(value));
-                }
-                Some("additionalTechnicalInformation" | "technicalNumber")
-                    if technical.is_none() =>
-                {
-                    technical = readable(path, TechnicalNumber::parse(value));
-                }
-                _ => {}
-            }
-        }
-
-        let notes = dto.note.map(|notes| {
-            notes
-                .into_iter()
-                .map(|n| Note {
-                    date: n.date,
-                    kind: NoteKind::from_wire(&n.kind),
-                    text: n.text,
-                })
-                .collect()
-        });
-
-        let parties = dto
-            .related_party
-            .into_iter()
-            .map(|p| Party {
-                role: p.role.unwrap_or_default(),
-                name: p.name.unwrap_or_default(),
-                // Why: Orange lists every contact slot, most with a null value; keep the filled ones.
-                media: p
-                    .contact_medium
-                    .into_iter()
-                    .filter_map(|m| {
-                        let value = m.id.filter(|v| !v.trim().is_empty())?;
-                        Some(ContactMedium {
-                            kind: m.contact_type.unwrap_or_default(),
-                            value,
-                        })
-                    })
-                    .collect(),
-            })
-            .collect();
+        let (service, technical) = numbers_from_wire(&dto.related_entity);
+        let notes = dto
+            .note
+            .map(|notes| notes.into_iter().map(note_from_wire).collect());
+        let parties = dto.related_party.into_iter().map(party_from_wire).collect();
 
         let status_change = dto
             .status_change
@@ -178,6 +130,59 @@ impl TryFrom<TicketDto> for Ticket {
                 .map(|(k, v)| (k, v.to_string()))
                 .collect(),
         })
+    }
+}
+
+/// The ticket's service and technical numbers, from its related entities.
+fn numbers_from_wire(
+    entities: &[RelatedEntityDto],
+) -> (Option<ServiceNumber>, Option<TechnicalNumber>) {
+    let mut service = None;
+    let mut technical = None;
+    for (i, entity) in entities.iter().enumerate() {
+        let Some(value) = entity.id.as_deref() else {
+            continue;
+        };
+        // An unreadable number is logged and left out: the ticket is still worth showing.
+        let path = || format!("relatedentity[{i}].id");
+        match entity.role.as_deref() {
+            // Read roles first; the create roles are accepted too, for gateways that echo them.
+            Some("product" | "orangeServiceNumber") if service.is_none() => {
+                service = readable(path, ServiceNumber::parse(value));
+            }
+            Some("additionalTechnicalInformation" | "technicalNumber") if technical.is_none() => {
+                technical = readable(path, TechnicalNumber::parse(value));
+            }
+            _ => {}
+        }
+    }
+    (service, technical)
+}
+
+fn note_from_wire(n: NoteDto) -> Note {
+    Note {
+        date: n.date,
+        kind: NoteKind::from_wire(&n.kind),
+        text: n.text,
+    }
+}
+
+fn party_from_wire(p: RelatedPartyDto) -> Party {
+    Party {
+        role: p.role.unwrap_or_default(),
+        name: p.name.unwrap_or_default(),
+        // Why: Orange lists every contact slot, most with a null value; keep the filled ones.
+        media: p
+            .contact_medium
+            .into_iter()
+            .filter_map(|m| {
+                let value = m.id.filter(|v| !v.trim().is_empty())?;
+                Some(ContactMedium {
+                    kind: m.contact_type.unwrap_or_default(),
+                    value,
+                })
+            })
+            .collect(),
     }
 }
 
