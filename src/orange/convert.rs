@@ -87,62 +87,15 @@ impl TryFrom<TicketDto> for Ticket {
             .and_then(|id| TicketId::parse(&id).map_err(|e| id_error("id", e)))?;
         let status = dto
             .status
+            .filter(|s| !s.trim().is_empty())
             .map(|s| Status::from_wire(&s))
             .ok_or_else(|| WireError::new("status", "missing"))?;
 
-        let mut service = None;
-        let mut technical = None;
-        for (i, entity) in dto.related_entity.iter().enumerate() {
-            let path = format!("relatedentity[{i}].id");
-            let Some(value) = entity.id.as_deref() else {
-                continue;
-            };
-            match entity.role.as_deref() {
-                // Read roles first; the create roles are accepted too, for gateways that echo them.
-                Some("product" | "orangeServiceNumber") if service.is_none() => {
-                    service = Some(ServiceNumber::parse(value).map_err(|e| id_error(&path, e))?);
-                }
-                Some("additionalTechnicalInformation" | "technicalNumber")
-                    if technical.is_none() =>
-                {
-                    technical =
-                        Some(TechnicalNumber::parse(value).map_err(|e| id_error(&path, e))?);
-                }
-                _ => {}
-            }
-        }
-
-        let notes = dto.note.map(|notes| {
-            notes
-                .into_iter()
-                .map(|n| Note {
-                    date: n.date,
-                    kind: NoteKind::from_wire(&n.kind),
-                    text: n.text,
-                })
-                .collect()
-        });
-
-        let parties = dto
-            .related_party
-            .into_iter()
-            .map(|p| Party {
-                role: p.role.unwrap_or_default(),
-                name: p.name.unwrap_or_default(),
-                // Why: Orange lists every contact slot, most with a null value; keep the filled ones.
-                media: p
-                    .contact_medium
-                    .into_iter()
-                    .filter_map(|m| {
-                        let value = m.id.filter(|v| !v.trim().is_empty())?;
-                        Some(ContactMedium {
-                            kind: m.contact_type.unwrap_or_default(),
-                            value,
-                        })
-                    })
-                    .collect(),
-            })
-            .collect();
+        let (service, technical) = numbers_from_wire(&dto.related_entity);
+        let notes = dto
+            .note
+            .map(|notes| notes.into_iter().map(note_from_wire).collect());
+        let parties = dto.related_party.into_iter().map(party_from_wire).collect();
 
         let status_change = dto
             .status_change
@@ -180,21 +133,94 @@ impl TryFrom<TicketDto> for Ticket {
     }
 }
 
-/// Reads a get-ticket body `{"ticket": {...}}`.
+/// The ticket's service and technical numbers, from its related entities.
+fn numbers_from_wire(
+    entities: &[RelatedEntityDto],
+) -> (Option<ServiceNumber>, Option<TechnicalNumber>) {
+    let mut service = None;
+    let mut technical = None;
+    for (i, entity) in entities.iter().enumerate() {
+        let Some(value) = entity.id.as_deref() else {
+            continue;
+        };
+        // An unreadable number is logged and left out: the ticket is still worth showing.
+        let path = || format!("relatedentity[{i}].id");
+        match entity.role.as_deref() {
+            // Read roles first; the create roles are accepted too, for gateways that echo them.
+            Some("product" | "orangeServiceNumber") if service.is_none() => {
+                service = readable(path, ServiceNumber::parse(value));
+            }
+            Some("additionalTechnicalInformation" | "technicalNumber") if technical.is_none() => {
+                technical = readable(path, TechnicalNumber::parse(value));
+            }
+            _ => {}
+        }
+    }
+    (service, technical)
+}
+
+fn note_from_wire(n: NoteDto) -> Note {
+    Note {
+        date: n.date,
+        kind: NoteKind::from_wire(&n.kind),
+        text: n.text,
+    }
+}
+
+fn party_from_wire(p: RelatedPartyDto) -> Party {
+    Party {
+        role: p.role.unwrap_or_default(),
+        name: p.name.unwrap_or_default(),
+        // Why: Orange lists every contact slot, most with a null value; keep the filled ones.
+        media: p
+            .contact_medium
+            .into_iter()
+            .filter_map(|m| {
+                let value = m.id.filter(|v| !v.trim().is_empty())?;
+                Some(ContactMedium {
+                    kind: m.contact_type.unwrap_or_default(),
+                    value,
+                })
+            })
+            .collect(),
+    }
+}
+
+/// An id read where its absence is tolerable: unreadable is logged and `None`.
+fn readable<T>(path: impl FnOnce() -> String, parsed: Result<T, IdError>) -> Option<T> {
+    parsed.map_err(|e| ignored(&id_error(&path(), e))).ok()
+}
+
+/// Reports a part of an answer that was left out so that the rest could be kept.
+fn ignored(error: &WireError) {
+    tracing::warn!(path = %error.path, reason = %error.reason, "ignored an unreadable part of Orange's answer");
+}
+
+/// Reads a get-ticket body `{"ticket": {...}}`. Only the id and the status are required: any
+/// other field that cannot be read is logged and left out (see `quirks`).
 pub fn parse_ticket_body(body: &str) -> Result<Ticket, WireError> {
+    let _span = tracing::info_span!("ticket").entered();
     let envelope: TicketEnvelope = from_str(body)?;
     Ticket::try_from(envelope.ticket).map_err(|e| e.under("ticket"))
 }
 
 /// Reads a service-numbers body: one [`Service`] per service number, carrying its product.
+/// An entry or a number that cannot be read is logged and left out; only a body that is not a
+/// list is an error.
 pub fn parse_services_body(body: &str) -> Result<Vec<Service>, WireError> {
-    let entries: Vec<ServiceEntryDto> = from_str(body)?;
-    services_from_wire(entries)
+    let entries: Vec<Value> = from_str(body)?;
+    let entries = entries.into_iter().enumerate().filter_map(|(i, entry)| {
+        from_value::<ServiceEntryDto>(entry)
+            .map_err(|e| ignored(&e.under(&format!("[{i}]"))))
+            .ok()
+            .map(|entry| (i, entry))
+    });
+    Ok(services_from_wire(entries))
 }
 
-pub fn services_from_wire(entries: Vec<ServiceEntryDto>) -> Result<Vec<Service>, WireError> {
+fn services_from_wire(entries: impl Iterator<Item = (usize, ServiceEntryDto)>) -> Vec<Service> {
     let mut services = Vec::new();
-    for (i, entry) in entries.into_iter().enumerate() {
+    for (i, entry) in entries {
         let characteristic = |name: &str| {
             entry
                 .product_characteristic
@@ -206,17 +232,25 @@ pub fn services_from_wire(entries: Vec<ServiceEntryDto>) -> Result<Vec<Service>,
         let label = characteristic("productTypeLabel");
         for (j, number) in entry.orange_service_numbers.iter().enumerate() {
             let path = format!("[{i}].orangeServiceNumbers[{j}]");
-            let service = ServiceNumber::parse(&number.orange_service_number)
-                .map_err(|e| id_error(&format!("{path}.orangeServiceNumber"), e))?;
+            let service = match ServiceNumber::parse(&number.orange_service_number) {
+                Ok(service) => service,
+                Err(e) => {
+                    ignored(&id_error(&format!("{path}.orangeServiceNumber"), e));
+                    continue;
+                }
+            };
             let technical_numbers = number
                 .technical_numbers
                 .iter()
                 .enumerate()
-                .map(|(k, t)| {
+                .filter_map(|(k, t)| {
                     TechnicalNumber::parse(t)
-                        .map_err(|e| id_error(&format!("{path}.technicalNumbers[{k}]"), e))
+                        .map_err(|e| {
+                            ignored(&id_error(&format!("{path}.technicalNumbers[{k}]"), e))
+                        })
+                        .ok()
                 })
-                .collect::<Result<_, _>>()?;
+                .collect();
             services.push(Service {
                 number: service,
                 product_type: product_type.clone(),
@@ -225,7 +259,7 @@ pub fn services_from_wire(entries: Vec<ServiceEntryDto>) -> Result<Vec<Service>,
             });
         }
     }
-    Ok(services)
+    services
 }
 
 /// Reads a create-ticket response body and returns the new id.
@@ -290,6 +324,7 @@ pub fn parse_search_body(body: &str) -> Result<SearchBody, WireError> {
             let mut out = SearchBody::default();
             for (index, element) in elements.into_iter().enumerate() {
                 let id = element.get("id").and_then(id_text);
+                let _span = tracing::info_span!("search_ticket", index, id).entered();
                 let read = from_value::<TicketDto>(element).and_then(Ticket::try_from);
                 push_read(&mut out, index, id, read);
             }
@@ -342,36 +377,41 @@ fn salvage_search(body: &str, syntax: &serde_json::Error) -> Result<SearchBody, 
                 break;
             }
             Some(b']') => break,
-            Some(b'{') => {
-                let Some(end) = matching_brace(bytes, pos) else {
-                    out.truncated = true;
+            Some(_) => {
+                let reject = |out: &mut SearchBody, id, reason: &str| {
                     out.rejected.push(RejectedTicket {
                         index,
-                        id: sniff_id(&body[pos..]),
-                        error: WireError::new(
-                            format!("search.tickets[{index}]"),
-                            "the body ends inside this ticket",
-                        ),
+                        id,
+                        error: WireError::new(format!("search.tickets[{index}]"), reason),
                     });
+                };
+                let Some(end) = element_end(bytes, pos) else {
+                    out.truncated = true;
+                    reject(
+                        &mut out,
+                        sniff_id(&body[pos..]),
+                        "the body ends inside this ticket",
+                    );
                     break;
                 };
-                let element = &body[pos..=end];
-                let read = from_str::<TicketDto>(element).and_then(Ticket::try_from);
-                push_read(&mut out, index, sniff_id(element), read);
-                pos = end + 1;
+                if end == pos {
+                    // A stray `}`: no element to step over, so nothing after it can be trusted.
+                    out.truncated = true;
+                    reject(&mut out, None, "the rest of the list is unreadable");
+                    break;
+                }
+                let element = &body[pos..end];
+                let id = sniff_id(element);
+                if element.starts_with('{') {
+                    let _span = tracing::info_span!("search_ticket", index, id).entered();
+                    let read = from_str::<TicketDto>(element).and_then(Ticket::try_from);
+                    push_read(&mut out, index, id, read);
+                } else {
+                    // Not a ticket (`null`, a bare word): reported, and the list goes on after it.
+                    reject(&mut out, id, "expected a ticket object");
+                }
+                pos = end;
                 index += 1;
-            }
-            Some(_) => {
-                out.rejected.push(RejectedTicket {
-                    index,
-                    id: None,
-                    error: WireError::new(
-                        format!("search.tickets[{index}]"),
-                        "expected a ticket object; the rest of the list is unreadable",
-                    ),
-                });
-                out.truncated = true;
-                break;
             }
         }
     }
@@ -393,12 +433,14 @@ fn find_tickets_array(body: &str) -> Option<usize> {
         .then(|| body.len() - after_colon.len() + bracket + 1)
 }
 
-/// Index of the `}` closing the object that starts at `open`, skipping braces inside strings.
-fn matching_brace(bytes: &[u8], open: usize) -> Option<usize> {
+/// End (exclusive) of the list element that starts at `start`: the `,`, `]` or stray `}` that
+/// follows it at its own depth, brackets and strings inside it skipped. `None` when the body ends
+/// first.
+fn element_end(bytes: &[u8], start: usize) -> Option<usize> {
     let mut depth = 0usize;
     let mut in_string = false;
     let mut escaped = false;
-    for (i, &b) in bytes.iter().enumerate().skip(open) {
+    for (i, &b) in bytes.iter().enumerate().skip(start) {
         if in_string {
             match (escaped, b) {
                 (true, _) => escaped = false,
@@ -411,12 +453,8 @@ fn matching_brace(bytes: &[u8], open: usize) -> Option<usize> {
         match b {
             b'"' => in_string = true,
             b'{' | b'[' => depth += 1,
-            b'}' | b']' => {
-                depth = depth.checked_sub(1)?;
-                if depth == 0 {
-                    return (b == b'}').then_some(i);
-                }
-            }
+            b'}' | b']' if depth > 0 => depth -= 1,
+            b',' | b'}' | b']' if depth == 0 => return Some(i),
             _ => {}
         }
     }
@@ -644,19 +682,36 @@ mod tests {
     }
 
     #[test]
-    fn brace_matching_ignores_braces_in_strings() {
-        let text = br#"{"a":"}{","b":{"c":[1,{"d":2}]}} tail"#;
-        assert_eq!(matching_brace(text, 0), Some(31));
-        assert_eq!(matching_brace(br#"{"a":1"#, 0), None);
+    fn an_element_ends_at_its_own_depth_ignoring_brackets_in_strings() {
+        let text = br#"{"a":"}{,","b":{"c":[1,{"d":2}]}} ,tail"#;
+        assert_eq!(element_end(text, 0), Some(34));
+        assert_eq!(element_end(br#"{"a":1"#, 0), None);
+        assert_eq!(element_end(b"null, {}", 0), Some(4));
+        assert_eq!(element_end(b"bare words]", 0), Some(10));
+        assert_eq!(element_end(br#""a\"],", 1"#, 0), Some(7));
     }
 
     #[test]
-    fn a_ticket_with_a_bad_field_names_its_path() {
-        let body = r#"{"ticket":{"id":"1","status":"ongoing","note":[{"date":"soon","type":"x","text":"y"}]}}"#;
-        let err = parse_ticket_body(body).unwrap_err();
-        assert_eq!(err.path, "ticket.note[0].date");
+    fn a_ticket_without_a_readable_id_or_status_names_its_path() {
         let body = r#"{"ticket":{"id":"bad id!","status":"ongoing"}}"#;
         assert_eq!(parse_ticket_body(body).unwrap_err().path, "ticket.id");
+        let body = r#"{"ticket":{"id":"1","status":["ongoing"]}}"#;
+        assert_eq!(parse_ticket_body(body).unwrap_err().path, "ticket.status");
+        let body = r#"{"ticket":{"id":"1","status":" "}}"#;
+        assert_eq!(parse_ticket_body(body).unwrap_err().path, "ticket.status");
+    }
+
+    #[test]
+    fn an_unreadable_note_is_left_out_and_the_others_kept() {
+        let body = r#"{"ticket":{"id":"1","status":"ongoing","note":[
+            {"date":"soon","type":"x","text":"lost"},
+            {"date":"2023-07-20T15:18:38.000Z","type":"x","text":"kept"}]}}"#;
+        let notes = parse_ticket_body(body)
+            .expect("parses")
+            .notes
+            .expect("notes");
+        assert_eq!(notes.len(), 1);
+        assert_eq!(notes[0].text, "kept");
     }
 
     #[test]

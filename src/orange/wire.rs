@@ -2,6 +2,8 @@
 //!
 //! These types carry the serde attributes; [`super::convert`] turns them into domain types.
 //! Unknown fields on tickets are kept in `extra` so nothing Orange adds is silently dropped.
+//! On responses only a ticket's id and status are strict (`quirks::null_string`); every other field
+//! reads a value in an unexpected shape as absent and logs it (`quirks::text`, `list`, `lenient`).
 
 use std::collections::BTreeMap;
 
@@ -20,9 +22,9 @@ pub const NOTE_TYPE: &str = "NoteTtType";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceEntryDto {
-    #[serde(default, deserialize_with = "quirks::null_as_default")]
+    #[serde(default, deserialize_with = "quirks::list")]
     pub product_characteristic: Vec<ProductCharacteristicDto>,
-    #[serde(default, deserialize_with = "quirks::null_as_default")]
+    #[serde(default, deserialize_with = "quirks::list")]
     pub orange_service_numbers: Vec<OrangeServiceNumberDto>,
 }
 
@@ -30,7 +32,7 @@ pub struct ServiceEntryDto {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProductCharacteristicDto {
     pub name: String,
-    #[serde(default, deserialize_with = "quirks::null_string")]
+    #[serde(default, deserialize_with = "quirks::text")]
     pub value: Option<String>,
 }
 
@@ -38,7 +40,7 @@ pub struct ProductCharacteristicDto {
 #[serde(rename_all = "camelCase")]
 pub struct OrangeServiceNumberDto {
     pub orange_service_number: String,
-    #[serde(default, deserialize_with = "quirks::null_as_default")]
+    #[serde(default, deserialize_with = "quirks::list")]
     pub technical_numbers: Vec<String>,
 }
 
@@ -46,9 +48,9 @@ pub struct OrangeServiceNumberDto {
 /// on requests, `product`/`additionalTechnicalInformation` on responses.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RelatedEntityDto {
-    #[serde(default, deserialize_with = "quirks::null_string")]
+    #[serde(default, deserialize_with = "quirks::text")]
     pub id: Option<String>,
-    #[serde(default, deserialize_with = "quirks::null_string")]
+    #[serde(default, deserialize_with = "quirks::text")]
     pub role: Option<String>,
 }
 
@@ -56,8 +58,10 @@ pub struct RelatedEntityDto {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ContactMediumDto {
+    // Why: phone numbers have been seen as JSON numbers; `text` keeps their digits.
+    #[serde(default, deserialize_with = "quirks::text")]
     pub id: Option<String>,
-    #[serde(default, deserialize_with = "quirks::null_string")]
+    #[serde(default, deserialize_with = "quirks::text")]
     pub contact_type: Option<String>,
 }
 
@@ -74,20 +78,25 @@ pub struct PartyCharacteristicDto {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RelatedPartyDto {
-    #[serde(default, deserialize_with = "quirks::null_as_default")]
+    #[serde(default, deserialize_with = "quirks::list")]
     pub contact_medium: Vec<ContactMediumDto>,
-    #[serde(default, deserialize_with = "quirks::null_string")]
+    #[serde(default, deserialize_with = "quirks::text")]
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "quirks::null_string")]
+    #[serde(default, deserialize_with = "quirks::text")]
     pub role: Option<String>,
     #[serde(
         default,
-        deserialize_with = "quirks::null_as_default",
+        deserialize_with = "quirks::list",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub characteristic: Vec<PartyCharacteristicDto>,
     // Why both spellings: `@type` is documented on parties, `@Type` on the ticket; accept either.
-    #[serde(rename = "@type", alias = "@Type", default)]
+    #[serde(
+        rename = "@type",
+        alias = "@Type",
+        default,
+        deserialize_with = "quirks::text"
+    )]
     pub kind: Option<String>,
 }
 
@@ -96,14 +105,16 @@ pub struct RelatedPartyDto {
 pub struct NoteDto {
     #[serde(with = "quirks::date")]
     pub date: DateTime<Utc>,
-    #[serde(rename = "type")]
+    // Why: the type has been seen `null`; such a note is still a note (read as an empty type).
+    #[serde(rename = "type", default, deserialize_with = "quirks::text_or_empty")]
     pub kind: String,
-    #[serde(default, deserialize_with = "quirks::null_as_default")]
+    #[serde(default, deserialize_with = "quirks::text_or_empty")]
     pub text: String,
     #[serde(
         rename = "@type",
         alias = "@Type",
         default,
+        deserialize_with = "quirks::text",
         skip_serializing_if = "Option::is_none"
     )]
     pub at_type: Option<String>,
@@ -118,7 +129,7 @@ pub struct StatusChangeDto {
         serialize_with = "quirks::ser_date_or_sentinel"
     )]
     pub change_date: Option<DateTime<Utc>>,
-    #[serde(default, deserialize_with = "quirks::null_string")]
+    #[serde(default, deserialize_with = "quirks::text")]
     pub change_reason: Option<String>,
 }
 
@@ -187,7 +198,7 @@ pub struct SearchTicketsDto {
 /// `{"name": "{}"}` or `{"name": null}`: the ticket's (unsupported) attachment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AttachmentDto {
-    #[serde(default, deserialize_with = "quirks::null_string")]
+    #[serde(default, deserialize_with = "quirks::text")]
     pub name: Option<String>,
 }
 
@@ -197,10 +208,14 @@ pub struct AttachmentDto {
 pub struct TicketDto {
     #[serde(default, deserialize_with = "quirks::null_string")]
     pub id: Option<String>,
-    #[serde(default, deserialize_with = "quirks::null_string")]
+    #[serde(default, deserialize_with = "quirks::text")]
     pub description: Option<String>,
     /// Absent in search results; present (maybe empty) in get.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "quirks::opt_list",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub note: Option<Vec<NoteDto>>,
     #[serde(
         default,
@@ -215,7 +230,7 @@ pub struct TicketDto {
         rename = "relatedentity",
         alias = "relatedEntity",
         default,
-        deserialize_with = "quirks::null_as_default"
+        deserialize_with = "quirks::list"
     )]
     pub related_entity: Vec<RelatedEntityDto>,
     #[serde(
@@ -224,21 +239,26 @@ pub struct TicketDto {
         serialize_with = "quirks::ser_date_or_sentinel"
     )]
     pub resolution_date: Option<DateTime<Utc>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "quirks::lenient")]
     pub status_change: Option<StatusChangeDto>,
-    #[serde(default, deserialize_with = "quirks::null_string")]
+    #[serde(default, deserialize_with = "quirks::text")]
     pub external_id: Option<String>,
-    #[serde(default, deserialize_with = "quirks::null_as_default")]
+    #[serde(default, deserialize_with = "quirks::list")]
     pub related_party: Vec<RelatedPartyDto>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "quirks::object_or_list")]
     pub attachment: Option<AttachmentDto>,
-    #[serde(default, deserialize_with = "quirks::null_string")]
+    #[serde(default, deserialize_with = "quirks::text")]
     pub priority: Option<String>,
-    // Why: a number carried as a string (`"0"`); `null_string` keeps the text of either form.
-    #[serde(default, deserialize_with = "quirks::null_string")]
+    // Why: a number carried as a string (`"0"`); `text` keeps the text of either form.
+    #[serde(default, deserialize_with = "quirks::text")]
     pub escalation_level: Option<String>,
     // Why: the ticket's type key is `@Type` (capital T), unlike `@type` everywhere else.
-    #[serde(rename = "@Type", alias = "@type", default)]
+    #[serde(
+        rename = "@Type",
+        alias = "@type",
+        default,
+        deserialize_with = "quirks::text"
+    )]
     pub at_type: Option<String>,
     /// Anything this version does not know about.
     #[serde(flatten)]
@@ -248,23 +268,23 @@ pub struct TicketDto {
 /// The API status document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApiStatusDto {
-    #[serde(default, deserialize_with = "quirks::null_string")]
+    #[serde(default, deserialize_with = "quirks::text")]
     pub status: Option<String>,
-    #[serde(default, deserialize_with = "quirks::null_string")]
+    #[serde(default, deserialize_with = "quirks::text")]
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "quirks::null_string")]
+    #[serde(default, deserialize_with = "quirks::text")]
     pub version: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "quirks::lenient")]
     pub components: Option<ComponentStatusDto>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ComponentStatusDto {
-    #[serde(default, deserialize_with = "quirks::null_string")]
+    #[serde(default, deserialize_with = "quirks::text")]
     pub status: Option<String>,
-    #[serde(default, deserialize_with = "quirks::null_string")]
+    #[serde(default, deserialize_with = "quirks::text")]
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "quirks::null_string")]
+    #[serde(default, deserialize_with = "quirks::text")]
     pub version: Option<String>,
 }
 
@@ -273,15 +293,15 @@ pub struct ComponentStatusDto {
 pub struct ErrorBodyDto {
     #[serde(deserialize_with = "quirks::number_or_string")]
     pub code: i64,
-    #[serde(default, deserialize_with = "quirks::null_string")]
+    #[serde(default, deserialize_with = "quirks::text")]
     pub message: Option<String>,
-    #[serde(default, deserialize_with = "quirks::null_string")]
+    #[serde(default, deserialize_with = "quirks::text")]
     pub description: Option<String>,
     #[serde(
         rename = "infoURL",
         alias = "infoUrl",
         default,
-        deserialize_with = "quirks::null_string"
+        deserialize_with = "quirks::text"
     )]
     pub info_url: Option<String>,
 }
@@ -305,10 +325,11 @@ impl ErrorEnvelope {
 /// The OAuth token response. The access token is a secret from the moment it is read.
 #[derive(Debug, Deserialize)]
 pub struct TokenResponse {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "quirks::text")]
     pub token_type: Option<String>,
     pub access_token: secrecy::SecretString,
-    // Why: Orange's gateway sends `expires_in` as a number or as a numeric string.
-    #[serde(deserialize_with = "quirks::number_or_string")]
+    // Why: Orange's gateway sends `expires_in` as a number or as a numeric string, and some
+    // answers leave it out; 0 is "not said" and the token cache uses its default lifetime.
+    #[serde(default, deserialize_with = "quirks::number_or_default")]
     pub expires_in: u64,
 }
