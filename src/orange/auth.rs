@@ -10,6 +10,8 @@ use url::Url;
 
 use super::convert::from_str;
 use super::error::OrangeError;
+use super::retry::{RetryPolicy, backoff};
+use super::transport::{Answer, Refusal, Transport, classify};
 use super::wire::TokenResponse;
 use super::{Deadline, Operation};
 use crate::config::OrangeCredentials;
@@ -38,7 +40,7 @@ const MAX_LIFETIME_SECS: u64 = 86_400;
 
 #[derive(Debug)]
 pub struct TokenCache {
-    http: reqwest::Client,
+    transport: Transport,
     token_url: Url,
     credentials: OrangeCredentials,
     margin: Duration,
@@ -51,14 +53,14 @@ pub struct TokenCache {
 
 impl TokenCache {
     pub fn new(
-        http: reqwest::Client,
+        transport: Transport,
         token_url: Url,
         credentials: OrangeCredentials,
         margin: Duration,
         request_timeout: Duration,
     ) -> Arc<Self> {
         Arc::new(TokenCache {
-            http,
+            transport,
             token_url,
             credentials,
             margin,
@@ -112,6 +114,8 @@ impl TokenCache {
         }
     }
 
+    /// Asks the token endpoint, retrying throttling, outages and lost requests within the
+    /// deadline (gently: the endpoint allows about 50 requests a minute).
     async fn fetch(&self, generation: u64, deadline: Deadline) -> Result<Token, OrangeError> {
         let op = Operation::Token;
         let mut attempt = 0u32;
@@ -123,7 +127,8 @@ impl TokenCache {
                     waited: deadline.budget(),
                 });
             };
-            let sent = self
+            let request = self
+                .transport
                 .http
                 .post(self.token_url.clone())
                 .basic_auth(
@@ -132,87 +137,102 @@ impl TokenCache {
                 )
                 .header(reqwest::header::ACCEPT, "application/json")
                 .form(&[("grant_type", "client_credentials")])
-                .timeout(remaining.min(self.request_timeout))
-                .send()
-                .await;
-            let timed_out = matches!(&sent, Err(e) if e.is_timeout());
-            let retry_in = match sent {
-                Ok(resp) if resp.status().is_success() => {
-                    let body = resp.text().await.map_err(|e| OrangeError::Unavailable {
-                        op,
-                        detail: format!("token body unreadable: {e}"),
-                        request_id: Default::default(),
-                    })?;
-                    let parsed: TokenResponse =
-                        from_str(&body).map_err(|e| OrangeError::Malformed {
-                            op,
-                            path: e.path,
-                            reason: e.reason,
-                            request_id: Default::default(),
-                        })?;
-                    // A lifetime outside reason (0, or centuries) would mean a token request per
-                    // call or an overflow; Orange's tokens last an hour.
-                    let lifetime = Duration::from_secs(match parsed.expires_in {
-                        0 => DEFAULT_LIFETIME_SECS,
-                        n => n.clamp(MIN_LIFETIME_SECS, MAX_LIFETIME_SECS),
-                    });
-                    // Refresh a margin before expiry, but never use a token for less than half
-                    // its life: a short-lived token must not cause a refresh on every call.
-                    let usable = lifetime.saturating_sub(self.margin).max(lifetime / 2);
-                    tracing::info!(
-                        generation,
-                        expires_in = parsed.expires_in,
-                        "orange token acquired"
-                    );
-                    return Ok(Token {
-                        secret: parsed.access_token,
-                        generation,
-                        refresh_at: Instant::now() + usable,
-                    });
-                }
-                Ok(resp) => {
-                    let status = resp.status().as_u16();
-                    let wait = super::retry_after(resp.headers());
-                    let body = resp.text().await.unwrap_or_default();
-                    let throttled = status == 429
-                        || (status == 403 && super::client::problem_of(&body).code == Some(53));
-                    match status {
-                        // The token endpoint is rate-limited (~50/min), sometimes answering 403
-                        // code 53: wait as told, then retry.
-                        _ if throttled => wait,
-                        400 | 401 | 403 => return Err(OrangeError::CredentialsRejected { status }),
-                        500..=599 => wait,
-                        _ => {
-                            return Err(OrangeError::Unexpected {
-                                op,
-                                status,
-                                problem: Default::default(),
-                                request_id: Default::default(),
-                            });
-                        }
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, attempt, "orange token request failed");
-                    None
+                .timeout(remaining.min(self.request_timeout));
+            let (error, wait) = match self.transport.send(op, request).await {
+                Ok(answer) => match self.token_of(answer, generation) {
+                    Ok(token) => return Ok(token),
+                    Err(Retry::Never(error)) => return Err(*error),
+                    Err(Retry::After(error, wait)) => (*error, wait),
+                },
+                Err(lost) if !lost.retryable => return Err(lost.error),
+                Err(lost) => {
+                    tracing::warn!(error = %lost.error, attempt, "orange token request failed");
+                    (lost.error, None)
                 }
             };
-            let Some(delay) =
-                super::backoff(attempt, retry_in, deadline, &super::RetryPolicy::TOKEN)
-            else {
-                if timed_out {
-                    return Err(OrangeError::Timeout {
+            let Some(delay) = backoff(attempt, wait, deadline, &RetryPolicy::TOKEN) else {
+                return Err(match error {
+                    e @ OrangeError::Timeout { .. } => e,
+                    e => OrangeError::Unavailable {
                         op,
-                        waited: deadline.budget(),
-                    });
-                }
-                return Err(OrangeError::Unavailable {
-                    op,
-                    detail: format!("token endpoint failing after {attempt} attempts"),
-                    request_id: Default::default(),
+                        detail: format!("token endpoint failing after {attempt} attempts: {e}"),
+                        request_id: Default::default(),
+                    },
                 });
             };
             tokio::time::sleep(delay).await;
         }
     }
+
+    /// The token in an answer of the token endpoint, or whether to ask again.
+    fn token_of(&self, answer: Answer, generation: u64) -> Result<Token, Retry> {
+        let op = Operation::Token;
+        let status = answer.status;
+        match classify(status, &answer.headers, &answer.body) {
+            Ok(()) => {}
+            // Rate-limited (sometimes as 403 code 53) or down: wait as told, then ask again.
+            Err(refusal) if refusal.retry().is_some() => {
+                let wait = refusal.retry().flatten();
+                return Err(Retry::After(
+                    Box::new(refusal.into_error(op, status, answer.request_id)),
+                    wait,
+                ));
+            }
+            Err(Refusal::Unauthorized(_) | Refusal::Rejected(_) | Refusal::Forbidden(_)) => {
+                return Err(Retry::Never(Box::new(OrangeError::CredentialsRejected {
+                    status: status.as_u16(),
+                })));
+            }
+            Err(refusal) => {
+                return Err(Retry::Never(Box::new(OrangeError::Unexpected {
+                    op,
+                    status: status.as_u16(),
+                    problem: match refusal {
+                        Refusal::NotFound(p) | Refusal::Unexpected(p) => p,
+                        _ => Default::default(),
+                    },
+                    request_id: answer.request_id,
+                })));
+            }
+        }
+        let parsed: TokenResponse = from_str(&answer.body).map_err(|e| {
+            Retry::Never(Box::new(OrangeError::Malformed {
+                op,
+                path: e.path,
+                reason: e.reason,
+                request_id: answer.request_id.clone(),
+            }))
+        })?;
+        tracing::info!(
+            generation,
+            expires_in = parsed.expires_in,
+            "orange token acquired"
+        );
+        Ok(Token {
+            secret: parsed.access_token,
+            generation,
+            refresh_at: Instant::now() + self.usable_for(parsed.expires_in),
+        })
+    }
+
+    /// How long a token said to last `expires_in` seconds is used before refreshing.
+    fn usable_for(&self, expires_in: u64) -> Duration {
+        // A lifetime outside reason (0, or centuries) would mean a token request per call or an
+        // overflow; Orange's tokens last an hour.
+        let lifetime = Duration::from_secs(match expires_in {
+            0 => DEFAULT_LIFETIME_SECS,
+            n => n.clamp(MIN_LIFETIME_SECS, MAX_LIFETIME_SECS),
+        });
+        // Refresh a margin before expiry, but never use a token for less than half its life: a
+        // short-lived token must not cause a refresh on every call.
+        lifetime.saturating_sub(self.margin).max(lifetime / 2)
+    }
+}
+
+/// A token request that did not give a token.
+enum Retry {
+    /// Asking again would get the same answer.
+    Never(Box<OrangeError>),
+    /// Ask again after at least this wait.
+    After(Box<OrangeError>, Option<Duration>),
 }

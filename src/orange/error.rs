@@ -55,7 +55,7 @@ impl fmt::Display for ApiProblem {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum OrangeError {
     /// 404: the ticket (or route) does not exist for this account.
     #[error("{op}: not found (request id {request_id}; {problem})")]
@@ -70,6 +70,20 @@ pub enum OrangeError {
         op: Operation,
         status: u16,
         problem: ApiProblem,
+        request_id: RequestId,
+    },
+    /// 403 other than throttling: Orange refuses this application (ApplicationID, subscription).
+    #[error("{op}: forbidden (request id {request_id}; {problem})")]
+    Forbidden {
+        op: Operation,
+        problem: ApiProblem,
+        request_id: RequestId,
+    },
+    /// The answer's body passed `orange.max_body_bytes`; reading stopped there.
+    #[error("{op}: answer larger than {limit} bytes (request id {request_id})")]
+    TooLarge {
+        op: Operation,
+        limit: u64,
         request_id: RequestId,
     },
     /// The token endpoint refused our client id/secret: a configuration error, never retried.
@@ -125,6 +139,8 @@ impl OrangeError {
         match self {
             OrangeError::NotFound { request_id, .. }
             | OrangeError::Rejected { request_id, .. }
+            | OrangeError::Forbidden { request_id, .. }
+            | OrangeError::TooLarge { request_id, .. }
             | OrangeError::Unauthorized { request_id, .. }
             | OrangeError::Throttled { request_id, .. }
             | OrangeError::Unavailable { request_id, .. }
@@ -145,6 +161,12 @@ impl OrangeError {
                 "Orange refused the request under its business rules.".into()
             }
             OrangeError::Rejected { .. } => "Orange found the request invalid.".into(),
+            OrangeError::Forbidden { .. } => {
+                "Orange refused this application (check the ApplicationID / subscription).".into()
+            }
+            OrangeError::TooLarge { .. } => {
+                "Orange sent an answer too large to read; narrow the request.".into()
+            }
             OrangeError::CredentialsRejected { .. } | OrangeError::Unauthorized { .. } => {
                 "The bot's Orange credentials were refused; an administrator must check them."
                     .into()

@@ -6,12 +6,15 @@ mod client;
 pub mod convert;
 mod error;
 pub mod quirks;
+mod reads;
 mod retry;
+mod transport;
 pub mod wire;
+mod writes;
 
 use std::fmt;
 
-pub use client::{OrangeClient, SearchPage};
+pub use client::OrangeClient;
 pub use convert::{RejectedTicket, SearchBody, WireError};
 pub use error::{ApiProblem, OrangeError, RequestId};
 pub use retry::{Deadline, RetryPolicy, backoff, retry_after};
