@@ -734,3 +734,85 @@ async fn a_throttled_token_request_is_retried_not_reported_as_bad_credentials() 
     assert_eq!(counters.responses(Op::Token, 200), 1);
     env.sandbox.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_token_fetch_fails_its_waiters_instead_of_each_fetching_again() {
+    let env = Env::start().await;
+    let client = env.client_with("sandbox-client", "wrong");
+    let calls = (0..200).map(|_| {
+        let c = client.clone();
+        async move { c.api_status(long()).await }
+    });
+    let results = futures::future::join_all(calls).await;
+    for r in &results {
+        assert!(
+            matches!(r, Err(OrangeError::CredentialsRejected { status: 401 })),
+            "{r:?}"
+        );
+    }
+    let fetches = env.calls(Op::Token);
+    println!("200 callers with bad credentials: {fetches} token requests");
+    assert!(fetches <= 2, "{fetches} token requests for 200 callers");
+    assert_eq!(env.calls(Op::ApiStatus), 0);
+
+    // Failing again at once is refused without a request: repeated failures back off.
+    let err = client.api_status(long()).await.unwrap_err();
+    assert!(
+        matches!(err, OrangeError::CredentialsRejected { .. }),
+        "{err:?}"
+    );
+    assert_eq!(
+        env.calls(Op::Token),
+        fetches,
+        "no new request inside the back-off"
+    );
+    env.sandbox.shutdown().await;
+}
+
+/// Runs the binary's console on its embedded sandbox with a dead proxy in the environment.
+fn console_behind_a_dead_proxy(script: &str) -> std::process::Output {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_orange-ticket-bot"));
+    // A clean environment: no NO_PROXY (CI exports one), no secrets from the developer's shell.
+    cmd.arg("console")
+        .current_dir(dir.path())
+        .env_clear()
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    if let Ok(path) = std::env::var("PATH") {
+        cmd.env("PATH", path);
+    }
+    // Port 9 (discard) on loopback: nothing listens, every proxied request fails.
+    for var in [
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ] {
+        cmd.env(var, "http://127.0.0.1:9");
+    }
+    let mut child = cmd.spawn().expect("the binary runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(script.as_bytes())
+        .expect("script written");
+    child.wait_with_output().expect("the binary ends")
+}
+
+#[test]
+fn the_embedded_sandbox_is_reached_even_with_a_proxy_in_the_environment() {
+    let out = console_behind_a_dead_proxy("/ticket services\n");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("LD000000 — Name of the service: LD000001"),
+        "{stdout}{stderr}"
+    );
+}

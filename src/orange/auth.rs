@@ -1,6 +1,12 @@
 //! OAuth 2.0 client-credentials tokens: fetched once, cached, refreshed a margin before expiry,
 //! one refresh at a time (concurrent callers wait for the same refresh), and dropped on a 401.
+//!
+//! A failed refresh is shared too: the callers that waited for it get its error rather than each
+//! asking again, and after a failure no request is made for a while (1 s, doubling on each
+//! further failure up to a minute; a success resets it). The endpoint allows about 50 requests a
+//! minute, and bad credentials must not turn a burst of calls into a burst of token requests.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -48,7 +54,43 @@ pub struct TokenCache {
     request_timeout: Duration,
     current: RwLock<Option<Token>>,
     /// Held while fetching: the one refresh everybody waits for.
-    refresh: tokio::sync::Mutex<u64>,
+    refresh: tokio::sync::Mutex<Refresh>,
+    /// Fetches finished so far, successful or not: a caller that saw `n` before waiting for the
+    /// lock knows a fetch ended while it waited when it reads more.
+    fetches: AtomicU64,
+}
+
+/// What the refresh lock guards.
+#[derive(Debug, Default)]
+struct Refresh {
+    /// The generation of the last token fetched.
+    generation: u64,
+    failed: Option<Failed>,
+}
+
+/// The last fetch failed.
+#[derive(Debug)]
+struct Failed {
+    error: OrangeError,
+    at: Instant,
+    /// Failures in a row.
+    streak: u32,
+    /// The value of `fetches` once it had failed.
+    seq: u64,
+}
+
+/// The pause after the first failed fetch, doubled per further failure, and its cap.
+const FAILED_FETCH_PAUSE: Duration = Duration::from_secs(1);
+const FAILED_FETCH_PAUSE_MAX: Duration = Duration::from_secs(60);
+
+impl Failed {
+    /// No fetch before this moment.
+    fn pause_ends(&self) -> Instant {
+        let pause = FAILED_FETCH_PAUSE
+            .saturating_mul(2u32.saturating_pow(self.streak.saturating_sub(1)))
+            .min(FAILED_FETCH_PAUSE_MAX);
+        self.at + pause
+    }
 }
 
 impl TokenCache {
@@ -66,7 +108,8 @@ impl TokenCache {
             margin,
             request_timeout,
             current: RwLock::new(None),
-            refresh: tokio::sync::Mutex::new(0),
+            refresh: tokio::sync::Mutex::new(Refresh::default()),
+            fetches: AtomicU64::new(0),
         })
     }
 
@@ -78,11 +121,13 @@ impl TokenCache {
             .cloned()
     }
 
-    /// A valid token, fetching one if none is cached or the cached one is about to expire.
+    /// A valid token, fetching one if none is cached or the cached one is about to expire. Fails
+    /// without a request when a fetch failed while this caller waited, or too recently.
     pub async fn get(&self, deadline: Deadline) -> Result<Token, OrangeError> {
         if let Some(t) = self.cached() {
             return Ok(t);
         }
+        let seen = self.fetches.load(Ordering::Acquire);
         // Wait for a refresh under way, but no longer than this caller may: an interactive call
         // must not hang on a slow refresh started by background work.
         let timed_out = || OrangeError::Timeout {
@@ -90,17 +135,42 @@ impl TokenCache {
             waited: deadline.budget(),
         };
         let wait = deadline.remaining().ok_or_else(timed_out)?;
-        let mut generation = tokio::time::timeout(wait, self.refresh.lock())
+        let mut refresh = tokio::time::timeout(wait, self.refresh.lock())
             .await
             .map_err(|_| timed_out())?;
         // Someone else may have refreshed while we waited for the lock.
         if let Some(t) = self.cached() {
             return Ok(t);
         }
-        let token = self.fetch(*generation + 1, deadline).await?;
-        *generation += 1;
-        *self.current.write().unwrap_or_else(|p| p.into_inner()) = Some(token.clone());
-        Ok(token)
+        if let Some(failed) = &refresh.failed
+            && (failed.seq > seen || Instant::now() < failed.pause_ends())
+        {
+            tracing::debug!(error = %failed.error, "token fetch failed recently; not asking again yet");
+            return Err(failed.error.clone());
+        }
+        let generation = refresh.generation + 1;
+        let result = self.fetch(generation, deadline).await;
+        let seq = self.fetches.fetch_add(1, Ordering::AcqRel) + 1;
+        match result {
+            Ok(token) => {
+                *refresh = Refresh {
+                    generation,
+                    failed: None,
+                };
+                *self.current.write().unwrap_or_else(|p| p.into_inner()) = Some(token.clone());
+                Ok(token)
+            }
+            Err(error) => {
+                let streak = refresh.failed.as_ref().map_or(0, |f| f.streak) + 1;
+                refresh.failed = Some(Failed {
+                    error: error.clone(),
+                    at: Instant::now(),
+                    streak,
+                    seq,
+                });
+                Err(error)
+            }
+        }
     }
 
     /// Forgets `token` after the API refused it (401), unless a newer one is already cached.
@@ -235,4 +305,29 @@ enum Retry {
     Never(Box<OrangeError>),
     /// Ask again after at least this wait.
     After(Box<OrangeError>, Option<Duration>),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_pause_after_failed_fetches_doubles_up_to_its_cap() {
+        let at = Instant::now();
+        let pause = |streak| {
+            Failed {
+                error: OrangeError::CredentialsRejected { status: 401 },
+                at,
+                streak,
+                seq: 1,
+            }
+            .pause_ends()
+                - at
+        };
+        assert_eq!(pause(1), Duration::from_secs(1));
+        assert_eq!(pause(2), Duration::from_secs(2));
+        assert_eq!(pause(4), Duration::from_secs(8));
+        assert_eq!(pause(7), Duration::from_secs(60));
+        assert_eq!(pause(u32::MAX), Duration::from_secs(60));
+    }
 }
