@@ -541,7 +541,12 @@ async fn slow_answers_time_out() {
         .api_status(Deadline::after(Duration::from_millis(1200)))
         .await
         .unwrap_err();
-    assert!(matches!(err, OrangeError::Timeout { .. }), "{err:?}");
+    // `latency_ms` slows every route, so this is the token request timing out; the API call's
+    // own timeout is tested with `latency_ms_by_op` below.
+    assert!(
+        matches!(err, OrangeError::Timeout { op: Op::Token, .. }),
+        "{err:?}"
+    );
     env.sandbox.shutdown().await;
 }
 
@@ -815,4 +820,174 @@ fn the_embedded_sandbox_is_reached_even_with_a_proxy_in_the_environment() {
         stdout.contains("LD000000 — Name of the service: LD000001"),
         "{stdout}{stderr}"
     );
+}
+
+// --- every typed error ------------------------------------------------------------------------
+
+fn always(op: Op, status: u16) -> FaultConfig {
+    FaultConfig {
+        errors: [(
+            op,
+            ErrorFault {
+                rate: 1.0,
+                statuses: vec![status],
+                retry_after_secs: 0,
+            },
+        )]
+        .into_iter()
+        .collect(),
+        ..FaultConfig::default()
+    }
+}
+
+#[tokio::test]
+async fn a_refreshed_token_refused_too_ends_in_unauthorized_after_exactly_one_refresh() {
+    let env = Env::start().await;
+    env.faults(always(Op::ApiStatus, 401));
+    let err = env.client().api_status(long()).await.unwrap_err();
+    assert!(matches!(err, OrangeError::Unauthorized { .. }), "{err:?}");
+    assert!(err.request_id().is_some_and(|r| r.starts_with("sandbox-")));
+    assert!(
+        err.user_message().contains("credentials were refused"),
+        "{}",
+        err.user_message()
+    );
+    let c = env.sandbox.control().counters();
+    assert_eq!(c.calls(Op::Token), 2, "the first token and one refresh");
+    assert_eq!(c.calls(Op::ApiStatus), 2, "one call per token");
+    assert_eq!(c.responses(Op::ApiStatus, 401), 2);
+    env.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_slow_api_call_behind_a_fast_token_endpoint_times_out_as_that_call() {
+    let env = Env::with(|s| s.orange.request_timeout_ms = 300).await;
+    env.faults(FaultConfig {
+        latency_ms_by_op: [(Op::GetTicket, 1_500)].into_iter().collect(),
+        ..FaultConfig::default()
+    });
+    let client = env.client();
+    let id = TicketId::parse("1234567890").expect("id");
+    let started = std::time::Instant::now();
+    let err = client
+        .get_ticket(&id, Deadline::after(Duration::from_secs(10)))
+        .await
+        .unwrap_err();
+    let took = started.elapsed();
+    assert!(
+        matches!(
+            err,
+            OrangeError::Timeout {
+                op: Op::GetTicket,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        took < Duration::from_secs(8),
+        "per request, not the deadline: {took:?}"
+    );
+    let c = env.sandbox.control().counters();
+    assert_eq!(c.responses(Op::Token, 200), 1, "the token came at once");
+    assert!(
+        c.calls(Op::GetTicket) >= 2,
+        "each timed-out read was retried"
+    );
+    // Other operations are not slowed down.
+    client.api_status(long()).await.expect("api status is fast");
+    env.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_rejected_request_keeps_orange_s_problem_for_the_logs_only() {
+    let env = Env::start().await;
+    let client = env.client();
+    let id = TicketId::parse("1234567890").expect("id");
+    for status in [400u16, 422] {
+        env.faults(FaultConfig {
+            fail_next: vec![(Op::GetTicket, status)],
+            ..FaultConfig::default()
+        });
+        let err = client.get_ticket(&id, long()).await.unwrap_err();
+        let OrangeError::Rejected {
+            status: s,
+            problem,
+            request_id,
+            ..
+        } = &err
+        else {
+            panic!("{err:?}");
+        };
+        assert_eq!(*s, status);
+        assert!(problem.code.is_some(), "{problem:?}");
+        let message = problem.message.as_deref().expect("message");
+        let description = problem.description.as_deref().expect("description");
+        let info = problem.info_url.as_deref().expect("infoURL");
+        assert!(info.starts_with("https://developer.orange.com/"), "{info}");
+        assert!(request_id.0.is_some());
+        // The log line (Display) carries all of it; the user's sentence none of it.
+        let logged = err.to_string();
+        for part in [message, description, info] {
+            assert!(logged.contains(part), "{part} missing from {logged}");
+            assert!(!err.user_message().contains(part), "{}", err.user_message());
+        }
+    }
+    assert_eq!(env.calls(Op::GetTicket), 2, "never retried");
+    env.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn throttling_as_429_or_403_code_53_ends_in_throttled() {
+    let env = Env::with(|s| s.orange.retry.max_attempts = 2).await;
+    let client = env.client();
+    for status in [429u16, 403] {
+        env.faults(always(Op::ServiceNumbers, status));
+        let before = env.calls(Op::ServiceNumbers);
+        let err = client.service_numbers(long()).await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                OrangeError::Throttled {
+                    retry_after: Some(_),
+                    ..
+                }
+            ),
+            "{status}: {err:?}"
+        );
+        assert!(
+            err.user_message().contains("throttling"),
+            "{}",
+            err.user_message()
+        );
+        assert_eq!(
+            env.calls(Op::ServiceNumbers) - before,
+            2,
+            "{status}: retried"
+        );
+    }
+    env.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_403_other_than_throttling_says_orange_refused_the_application() {
+    let env = Env::start().await;
+    env.faults(FaultConfig {
+        access_denied: vec![Op::ServiceNumbers],
+        ..FaultConfig::default()
+    });
+    let err = env.client().service_numbers(long()).await.unwrap_err();
+    let OrangeError::Forbidden { problem, .. } = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(problem.code, Some(50));
+    assert!(
+        err.user_message().starts_with(
+            "Orange refused this application (check the ApplicationID / subscription)"
+        ),
+        "{}",
+        err.user_message()
+    );
+    assert_eq!(env.calls(Op::ServiceNumbers), 1, "not retried");
+    env.sandbox.shutdown().await;
 }

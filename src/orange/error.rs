@@ -51,6 +51,9 @@ impl fmt::Display for ApiProblem {
         if let Some(d) = &self.description {
             write!(f, " ({d})")?;
         }
+        if let Some(u) = &self.info_url {
+            write!(f, " <{u}>")?;
+        }
         Ok(())
     }
 }
