@@ -991,3 +991,56 @@ async fn a_403_other_than_throttling_says_orange_refused_the_application() {
     assert_eq!(env.calls(Op::ServiceNumbers), 1, "not retried");
     env.sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_answer_over_the_body_cap_is_a_typed_error_not_read_whole() {
+    let env = Env::with(|s| {
+        s.orange.max_body_bytes = 2_048;
+        s.orange.search.page_size = 50;
+    })
+    .await;
+    let client = env.client();
+    client
+        .api_status(long())
+        .await
+        .expect("a small answer is read");
+    let err = client
+        .search(&SearchQuery::default(), 1, long())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            OrangeError::TooLarge {
+                op: Op::Search,
+                limit: 2_048,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.request_id().is_some());
+    assert_eq!(
+        env.calls(Op::Search),
+        1,
+        "a too-large answer is not asked for again"
+    );
+    env.sandbox.shutdown().await;
+}
+
+#[test]
+fn the_body_cap_defaults_to_8_mib_and_must_not_be_zero() {
+    let settings = Settings::defaults().expect("defaults");
+    assert_eq!(settings.orange.max_body_bytes, 8 * 1024 * 1024);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_orange-ticket-bot"))
+        .arg("check")
+        .current_dir(dir.path())
+        .env_clear()
+        .env("OTB__ORANGE__MAX_BODY_BYTES", "0")
+        .output()
+        .expect("the binary runs");
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("orange.max_body_bytes"), "{text}");
+}
