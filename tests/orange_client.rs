@@ -639,8 +639,25 @@ async fn a_create_is_retried_after_throttling_which_never_reaches_orange() {
     env.sandbox.shutdown().await;
 }
 
+fn comment(text: &str) -> NewComment {
+    NewComment {
+        service: sn("LD000000"),
+        date: Utc::now(),
+        text: text.into(),
+    }
+}
+
+async fn copies_of(env: &Env, id: &TicketId, text: &str) -> usize {
+    let t = env.client().get_ticket(id, long()).await.expect("get");
+    t.notes
+        .unwrap_or_default()
+        .iter()
+        .filter(|n| n.text == text)
+        .count()
+}
+
 #[tokio::test]
-async fn a_comment_is_never_replayed_after_an_ambiguous_failure() {
+async fn a_comment_that_landed_despite_an_error_is_found_and_reported_added() {
     let env = Env::start().await;
     env.faults(FaultConfig {
         fail_after_processing: vec![(Op::AddComment, 503)],
@@ -648,22 +665,89 @@ async fn a_comment_is_never_replayed_after_an_ambiguous_failure() {
     });
     let client = env.client();
     let id = TicketId::parse("1234567890").expect("id");
-    let comment = NewComment {
-        service: sn("LD000000"),
-        date: Utc::now(),
-        text: "Only once".into(),
-    };
-    let err = client.add_comment(&id, &comment, long()).await.unwrap_err();
-    assert!(matches!(err, OrangeError::Unavailable { .. }), "{err:?}");
+    client
+        .add_comment(&id, &comment("— Ada: only once"), long())
+        .await
+        .expect("reconciled: the comment is there");
+    assert_eq!(env.calls(Op::AddComment), 1, "never replayed");
+    assert!(
+        env.calls(Op::GetTicket) >= 1,
+        "reconciled by reading the ticket"
+    );
+    assert_eq!(copies_of(&env, &id, "— Ada: only once").await, 1);
+    env.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_comment_that_did_not_land_is_reported_not_added_and_not_resent() {
+    let env = Env::start().await;
+    env.faults(FaultConfig {
+        fail_next: vec![(Op::AddComment, 500)],
+        ..FaultConfig::default()
+    });
+    let client = env.client();
+    let id = TicketId::parse("1234567890").expect("id");
+    let err = client
+        .add_comment(&id, &comment("— Ada: lost"), long())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            OrangeError::NotApplied {
+                op: Op::AddComment,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let message = err.user_message();
+    assert!(
+        message.contains("not added") && message.contains("try again"),
+        "{message}"
+    );
+    assert!(
+        std::error::Error::source(&err).is_some(),
+        "the ambiguous failure is kept as the source"
+    );
+    assert_eq!(env.calls(Op::AddComment), 1, "not resent by the client");
+    assert_eq!(copies_of(&env, &id, "— Ada: lost").await, 0);
+    env.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_ambiguous_comment_with_no_time_left_is_unknown_and_says_check_the_ticket() {
+    let env = Env::start().await;
+    env.faults(FaultConfig {
+        fail_next: vec![(Op::AddComment, 500)],
+        ..FaultConfig::default()
+    });
+    let id = TicketId::parse("1234567890").expect("id");
+    let err = env
+        .client()
+        .add_comment(
+            &id,
+            &comment("— Ada: unsure"),
+            Deadline::after(Duration::from_millis(700)),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            OrangeError::Uncertain {
+                op: Op::AddComment,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let message = err.user_message();
+    assert!(
+        message.contains("check the ticket before retrying"),
+        "{message}"
+    );
     assert_eq!(env.calls(Op::AddComment), 1);
-    let t = client.get_ticket(&id, long()).await.expect("get");
-    let copies = t
-        .notes
-        .expect("notes")
-        .iter()
-        .filter(|n| n.text == "Only once")
-        .count();
-    assert_eq!(copies, 1);
     env.sandbox.shutdown().await;
 }
 

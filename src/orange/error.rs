@@ -116,9 +116,18 @@ pub enum OrangeError {
     /// The caller's deadline (or the per-request timeout) expired.
     #[error("{op}: no answer within {waited:?}")]
     Timeout { op: Operation, waited: Duration },
-    /// A create may have reached Orange but its outcome is unknown and could not be reconciled.
-    #[error("{op}: outcome unknown after {detail}; not retried to avoid a duplicate ticket")]
+    /// A create or comment may have reached Orange but its outcome is unknown and could not be
+    /// reconciled.
+    #[error("{op}: outcome unknown after {detail}; not retried to avoid a duplicate")]
     Uncertain { op: Operation, detail: String },
+    /// A write failed ambiguously, and reading back showed it had not been carried out: safe to
+    /// send again.
+    #[error("{op}: not carried out (checked after an ambiguous failure)")]
+    NotApplied {
+        op: Operation,
+        #[source]
+        cause: Box<OrangeError>,
+    },
     /// A 2xx body that does not match the contract.
     #[error("{op}: malformed response at `{path}`: {reason} (request id {request_id})")]
     Malformed {
@@ -149,6 +158,7 @@ impl OrangeError {
             | OrangeError::Unavailable { request_id, .. }
             | OrangeError::Malformed { request_id, .. }
             | OrangeError::Unexpected { request_id, .. } => request_id.0.as_deref(),
+            OrangeError::NotApplied { cause, .. } => cause.request_id(),
             OrangeError::CredentialsRejected { .. }
             | OrangeError::Timeout { .. }
             | OrangeError::Uncertain { .. } => None,
@@ -181,8 +191,21 @@ impl OrangeError {
                 "Orange's API is unavailable right now; try again later.".into()
             }
             OrangeError::Timeout { .. } => "Orange did not answer in time; try again.".into(),
+            OrangeError::Uncertain {
+                op: Operation::AddComment,
+                ..
+            } => "Orange did not confirm the comment and it is unknown whether it was added; \
+                  check the ticket before retrying."
+                .into(),
             OrangeError::Uncertain { .. } => {
                 "Orange did not confirm the ticket; check `/ticket search` before retrying.".into()
+            }
+            OrangeError::NotApplied {
+                op: Operation::AddComment,
+                ..
+            } => "Orange failed and the comment was not added; try again.".into(),
+            OrangeError::NotApplied { .. } => {
+                "Orange failed and nothing was changed; try again.".into()
             }
             OrangeError::Malformed { .. } | OrangeError::Unexpected { .. } => {
                 "Orange sent an answer the bot could not read.".into()

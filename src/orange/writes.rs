@@ -145,27 +145,66 @@ impl OrangeClient {
         }
     }
 
-    /// Adds a comment. Replaying a comment would post it twice, so an ambiguous failure is
-    /// reported, not retried.
+    /// Adds a comment. Replaying a comment would post it twice, so it is never resent: after an
+    /// ambiguous failure the ticket is read and the note looked for (same text, which the core
+    /// signs, dated since just before the attempt). Found: `Ok`. Still absent [`SETTLE`] after
+    /// the failure: [`OrangeError::NotApplied`], safe to send again. No answer before the
+    /// deadline: [`OrangeError::Uncertain`].
     pub async fn add_comment(
         &self,
         id: &TicketId,
         comment: &NewComment,
         deadline: Deadline,
     ) -> Result<(), OrangeError> {
+        let op = Operation::AddComment;
         let body = AddCommentRequest::from(comment);
         let call = Call {
-            op: Operation::AddComment,
+            op,
             method: Method::PATCH,
             url: self.url(&self.inner.settings.paths.add_comment, Some(id)),
             query: &[],
             body: Some(&body),
             replay: Replay::OnlyIfUnsent,
         };
-        self.execute(call, deadline)
-            .await
-            .map(|_| ())
-            .map_err(|f| f.error)
+        let started = window_start();
+        let failure = match self.execute(call, deadline).await {
+            Ok(_) => return Ok(()),
+            Err(f) if !f.maybe_processed => return Err(f.error),
+            Err(f) => f.error,
+        };
+        tracing::warn!(error = %failure, ticket.id = %id, "comment outcome unknown; reading the ticket");
+        let look = || self.find_comment(id, &comment.text, started, deadline);
+        match settle(deadline, look).await {
+            Settled::Found(()) => {
+                tracing::info!(ticket.id = %id, "the comment had landed; found it");
+                Ok(())
+            }
+            Settled::Absent => Err(OrangeError::NotApplied {
+                op,
+                cause: Box::new(failure),
+            }),
+            Settled::Unknown(detail) => Err(OrangeError::Uncertain {
+                op,
+                detail: format!("{failure}; {detail}"),
+            }),
+        }
+    }
+
+    /// `Some(())` if the ticket has a note with `text` dated `since` or later.
+    async fn find_comment(
+        &self,
+        id: &TicketId,
+        text: &str,
+        since: DateTime<Utc>,
+        deadline: Deadline,
+    ) -> Result<Option<()>, OrangeError> {
+        let ticket = self.get_ticket(id, deadline).await?;
+        let found = ticket
+            .notes
+            .unwrap_or_default()
+            .iter()
+            .any(|n| n.text == text && n.date >= since);
+        Ok(found.then_some(()))
     }
 }
 
