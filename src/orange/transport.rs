@@ -391,6 +391,58 @@ mod tests {
         ));
     }
 
+    /// A server on loopback that answers 200 with a chunked body that never ends.
+    async fn endless_chunked_server() -> std::net::SocketAddr {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let mut request = [0u8; 4096];
+            let _ = socket.read(&mut request).await;
+            let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                        transfer-encoding: chunked\r\n\r\n";
+            if socket.write_all(head.as_bytes()).await.is_err() {
+                return;
+            }
+            let chunk = format!("400\r\n{}\r\n", "x".repeat(0x400));
+            // Until the client hangs up: a reader that wanted the whole body would never end.
+            while socket.write_all(chunk.as_bytes()).await.is_ok() {}
+        });
+        addr
+    }
+
+    #[tokio::test]
+    async fn an_endless_body_is_cut_at_the_cap_chunk_by_chunk() {
+        let mut settings = crate::config::Settings::defaults()
+            .expect("defaults")
+            .orange;
+        settings.max_body_bytes = 10_000;
+        let transport = Transport::new(&settings).expect("transport");
+        let addr = endless_chunked_server().await;
+        let request = transport
+            .http
+            .get(format!("http://{addr}/endless"))
+            .timeout(Duration::from_secs(20));
+        let outcome = tokio::time::timeout(
+            Duration::from_secs(30),
+            transport.send(Operation::Search, request),
+        )
+        .await
+        .expect("the read stopped at the cap");
+        let lost = outcome.expect_err("too large");
+        assert!(
+            matches!(lost.error, OrangeError::TooLarge { limit: 10_000, .. }),
+            "{:?}",
+            lost.error
+        );
+        assert!(!lost.retryable);
+    }
+
     #[test]
     fn loopback_hosts_are_recognised() {
         for url in [
