@@ -127,3 +127,32 @@ async fn a_refreshed_token_refused_too_ends_in_unauthorized_after_exactly_one_re
     assert_eq!(c.responses(Op::ApiStatus, 401), 2);
     env.sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn after_a_failed_token_fetch_the_next_one_waits_out_the_pause_then_recovers() {
+    let env = Env::start().await;
+    env.faults(FaultConfig {
+        fail_next: vec![(Op::Token, 400)],
+        ..FaultConfig::default()
+    });
+    let client = env.client();
+    let first = client.api_status(long()).await.unwrap_err();
+    assert!(
+        matches!(first, OrangeError::CredentialsRejected { status: 400 }),
+        "{first:?}"
+    );
+    let again = client.api_status(long()).await.unwrap_err();
+    assert!(
+        matches!(again, OrangeError::CredentialsRejected { .. }),
+        "{again:?}"
+    );
+    assert_eq!(env.calls(Op::Token), 1, "inside the pause: no request");
+    // The first pause is 1 s; half a second of slack for a loaded machine.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    client
+        .api_status(long())
+        .await
+        .expect("the endpoint is asked again and answers");
+    assert_eq!(env.calls(Op::Token), 2);
+    env.sandbox.shutdown().await;
+}
