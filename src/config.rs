@@ -74,6 +74,8 @@ pub struct OrangeSettings {
     pub application_id_header: String,
     pub request_id_header: String,
     pub request_timeout_ms: u64,
+    /// Largest response body read from Orange; a longer one is an error, not a memory spike.
+    pub max_body_bytes: u64,
     pub token_refresh_margin_secs: u64,
     pub paths: OrangePaths,
     pub search: SearchSettings,
@@ -296,6 +298,7 @@ impl Settings {
                 u64::from(self.orange.retry.max_attempts),
             ),
             ("orange.request_timeout_ms", self.orange.request_timeout_ms),
+            ("orange.max_body_bytes", self.orange.max_body_bytes),
             ("watcher.interval_secs", self.watcher.interval_secs),
             ("sandbox.token_ttl_secs", self.sandbox.token_ttl_secs),
             (

@@ -8,10 +8,10 @@
 use std::sync::Arc;
 
 use super::{AdminChange, Core, CoreError, CreateInput, Created, Home, Homes, SearchInput, input};
+use crate::domain::SearchPage;
 use crate::domain::{
     Actor, ApiStatus, Contact, Conversation, Service, Subscription, TeamSettings, Ticket, TicketId,
 };
-use crate::orange::SearchPage;
 
 /// A contact as typed by a user (validated by the core).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -7,11 +7,11 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use super::{Core, CoreError, Home, Homes, input};
+use crate::domain::SearchPage;
 use crate::domain::{
     Actor, Conversation, NewComment, NewTicket, Permission, SearchQuery, Service, ServiceNumber,
     Status, TechnicalNumber, Ticket, TicketId,
 };
-use crate::orange::SearchPage;
 
 /// What a user gives to open a ticket (raw text, validated by the core).
 #[derive(Debug, Clone, Default)]

@@ -11,8 +11,7 @@ use super::respond::{Interaction, no_mentions};
 use super::threads::{self, Placement, ThreadHomes};
 use super::{Data, error, modals};
 use crate::core::{Command, CreateInput, Outcome, ProfileInput};
-use crate::domain::{Actor, Conversation, ServiceNumber, TechnicalNumber, TicketId};
-use crate::orange::SearchPage;
+use crate::domain::{Actor, Conversation, SearchPage, ServiceNumber, TechnicalNumber, TicketId};
 use crate::render::{self, Reply};
 
 /// Discord's limit on a custom id.

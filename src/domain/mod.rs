@@ -15,7 +15,9 @@ pub use conversation::{
     TeamId, TeamSettings, Transport,
 };
 pub use ids::{IdError, ServiceNumber, TechnicalNumber, TicketId};
-pub use search::{ApiStatus, ComponentStatus, SearchQuery, SortColumn};
+pub use search::{
+    ApiStatus, ComponentStatus, SearchPage, SearchQuery, SortColumn, UnreadableTicket,
+};
 pub use status::{Status, StatusFilter};
 pub use ticket::{
     Contact, ContactMedium, NewComment, NewTicket, Note, NoteKind, Party, Service, StatusChange,

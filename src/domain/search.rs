@@ -119,3 +119,28 @@ mod tests {
         assert!(SortColumn::parse("priority").is_err());
     }
 }
+
+/// One page of search results.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchPage {
+    pub page: u32,
+    pub tickets: Vec<super::Ticket>,
+    /// Tickets of this page that could not be read (the details are logged).
+    pub rejected: Vec<UnreadableTicket>,
+    /// `X_Page_Count`, when sent.
+    pub page_count: Option<u32>,
+    /// `X-Total-Count`, when sent.
+    pub total_count: Option<u64>,
+}
+
+/// A ticket of a search page that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreadableTicket {
+    /// Position in the page.
+    pub index: usize,
+    /// The ticket's id, when it could still be made out.
+    pub id: Option<String>,
+    /// Where in the ticket the problem is, and what it is.
+    pub path: String,
+    pub reason: String,
+}

@@ -51,11 +51,14 @@ impl fmt::Display for ApiProblem {
         if let Some(d) = &self.description {
             write!(f, " ({d})")?;
         }
+        if let Some(u) = &self.info_url {
+            write!(f, " <{u}>")?;
+        }
         Ok(())
     }
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum OrangeError {
     /// 404: the ticket (or route) does not exist for this account.
     #[error("{op}: not found (request id {request_id}; {problem})")]
@@ -70,6 +73,20 @@ pub enum OrangeError {
         op: Operation,
         status: u16,
         problem: ApiProblem,
+        request_id: RequestId,
+    },
+    /// 403 other than throttling: Orange refuses this application (ApplicationID, subscription).
+    #[error("{op}: forbidden (request id {request_id}; {problem})")]
+    Forbidden {
+        op: Operation,
+        problem: ApiProblem,
+        request_id: RequestId,
+    },
+    /// The answer's body passed `orange.max_body_bytes`; reading stopped there.
+    #[error("{op}: answer larger than {limit} bytes (request id {request_id})")]
+    TooLarge {
+        op: Operation,
+        limit: u64,
         request_id: RequestId,
     },
     /// The token endpoint refused our client id/secret: a configuration error, never retried.
@@ -99,9 +116,18 @@ pub enum OrangeError {
     /// The caller's deadline (or the per-request timeout) expired.
     #[error("{op}: no answer within {waited:?}")]
     Timeout { op: Operation, waited: Duration },
-    /// A create may have reached Orange but its outcome is unknown and could not be reconciled.
-    #[error("{op}: outcome unknown after {detail}; not retried to avoid a duplicate ticket")]
+    /// A create or comment may have reached Orange but its outcome is unknown and could not be
+    /// reconciled.
+    #[error("{op}: outcome unknown after {detail}; not retried to avoid a duplicate")]
     Uncertain { op: Operation, detail: String },
+    /// A write failed ambiguously, and reading back showed it had not been carried out: safe to
+    /// send again.
+    #[error("{op}: not carried out (checked after an ambiguous failure)")]
+    NotApplied {
+        op: Operation,
+        #[source]
+        cause: Box<OrangeError>,
+    },
     /// A 2xx body that does not match the contract.
     #[error("{op}: malformed response at `{path}`: {reason} (request id {request_id})")]
     Malformed {
@@ -125,11 +151,14 @@ impl OrangeError {
         match self {
             OrangeError::NotFound { request_id, .. }
             | OrangeError::Rejected { request_id, .. }
+            | OrangeError::Forbidden { request_id, .. }
+            | OrangeError::TooLarge { request_id, .. }
             | OrangeError::Unauthorized { request_id, .. }
             | OrangeError::Throttled { request_id, .. }
             | OrangeError::Unavailable { request_id, .. }
             | OrangeError::Malformed { request_id, .. }
             | OrangeError::Unexpected { request_id, .. } => request_id.0.as_deref(),
+            OrangeError::NotApplied { cause, .. } => cause.request_id(),
             OrangeError::CredentialsRejected { .. }
             | OrangeError::Timeout { .. }
             | OrangeError::Uncertain { .. } => None,
@@ -145,6 +174,12 @@ impl OrangeError {
                 "Orange refused the request under its business rules.".into()
             }
             OrangeError::Rejected { .. } => "Orange found the request invalid.".into(),
+            OrangeError::Forbidden { .. } => {
+                "Orange refused this application (check the ApplicationID / subscription).".into()
+            }
+            OrangeError::TooLarge { .. } => {
+                "Orange sent an answer too large to read; narrow the request.".into()
+            }
             OrangeError::CredentialsRejected { .. } | OrangeError::Unauthorized { .. } => {
                 "The bot's Orange credentials were refused; an administrator must check them."
                     .into()
@@ -156,8 +191,21 @@ impl OrangeError {
                 "Orange's API is unavailable right now; try again later.".into()
             }
             OrangeError::Timeout { .. } => "Orange did not answer in time; try again.".into(),
+            OrangeError::Uncertain {
+                op: Operation::AddComment,
+                ..
+            } => "Orange did not confirm the comment and it is unknown whether it was added; \
+                  check the ticket before retrying."
+                .into(),
             OrangeError::Uncertain { .. } => {
                 "Orange did not confirm the ticket; check `/ticket search` before retrying.".into()
+            }
+            OrangeError::NotApplied {
+                op: Operation::AddComment,
+                ..
+            } => "Orange failed and the comment was not added; try again.".into(),
+            OrangeError::NotApplied { .. } => {
+                "Orange failed and nothing was changed; try again.".into()
             }
             OrangeError::Malformed { .. } | OrangeError::Unexpected { .. } => {
                 "Orange sent an answer the bot could not read.".into()

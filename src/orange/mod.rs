@@ -1,17 +1,27 @@
 //! Everything about Orange's Trouble Tickets API 1.0: the client (token cache, retries, typed
 //! errors), the wire models with their quirks, and their conversion into domain values.
+//!
+//! - `transport`: one exchange (send, read the body up to a cap) and what an answer means
+//!   (`classify`, pure), for the token endpoint and the API alike.
+//! - `client`: the handle, deadlines, and the one retry loop every call goes through.
+//! - `reads`, `writes`: the operations; writes reconcile an ambiguous failure instead of replaying.
+//! - `auth`: the token cache (one fetch at a time, failures shared and backed off).
+//! - `retry`: deadlines and backoff; `error`: `OrangeError` and its user-facing sentence.
 
 mod auth;
 mod client;
 pub mod convert;
 mod error;
 pub mod quirks;
+mod reads;
 mod retry;
+mod transport;
 pub mod wire;
+mod writes;
 
 use std::fmt;
 
-pub use client::{OrangeClient, SearchPage};
+pub use client::OrangeClient;
 pub use convert::{RejectedTicket, SearchBody, WireError};
 pub use error::{ApiProblem, OrangeError, RequestId};
 pub use retry::{Deadline, RetryPolicy, backoff, retry_after};

@@ -7,8 +7,8 @@
 use chrono::{DateTime, Utc};
 
 use crate::core::BotStatus;
+use crate::domain::SearchPage;
 use crate::domain::{ApiStatus, Change, Service, Status, Ticket};
-use crate::orange::SearchPage;
 
 /// Discord's documented embed limits.
 pub mod limits {

@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
 
+/// Orange's gateway code for an application refused access (403).
+const ACCESS_DENIED: i64 = 50;
+
 /// How many call timestamps each operation keeps.
 const KEPT_CALL_TIMES: usize = 10_000;
 
@@ -40,8 +43,12 @@ fn default_retry_after() -> u64 {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FaultConfig {
-    /// Added to every API response (token endpoint included).
+    /// Added to every API response (token endpoint included), unless `latency_ms_by_op` names
+    /// the operation.
     pub latency_ms: u64,
+    /// Latency of single operations, e.g. `{"get_ticket": 800}`: a slow API call behind a fast
+    /// token endpoint. Overrides `latency_ms` for the operations it names.
+    pub latency_ms_by_op: BTreeMap<Operation, u64>,
     /// Error rates per operation.
     pub errors: BTreeMap<Operation, ErrorFault>,
     /// Probability per operation of a 200 whose body is broken JSON or the wrong shape.
@@ -53,6 +60,9 @@ pub struct FaultConfig {
     /// One-shot failures: the next call of the operation fails with the status, then the entry
     /// is consumed. Checked before `errors`.
     pub fail_next: Vec<(Operation, u16)>,
+    /// Operations answered 403 code 50 ("Access denied"), as Orange's gateway answers an
+    /// application that is not subscribed to the API.
+    pub access_denied: Vec<Operation>,
     /// One-shot failures *after* the call was carried out: the state changes (a ticket is
     /// created, a comment added) but the answer is the error status, as when Orange's gateway
     /// times out behind a backend that did the work. Tests duplicate-avoidance on create.
@@ -75,8 +85,25 @@ impl FaultState {
         }
     }
 
+    /// The latency to add to a call of `op`.
+    pub fn latency_ms(&self, op: Operation) -> u64 {
+        self.config
+            .latency_ms_by_op
+            .get(&op)
+            .copied()
+            .unwrap_or(self.config.latency_ms)
+    }
+
     /// The error to answer this call with, if any.
     pub fn inject(&mut self, op: Operation) -> Option<ApiError> {
+        if self.config.access_denied.contains(&op) {
+            return Some(ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                ACCESS_DENIED,
+                "Access denied",
+                "Injected by the sandbox fault configuration: the application is not subscribed",
+            ));
+        }
         if let Some(i) = self.config.fail_next.iter().position(|(o, _)| *o == op) {
             let (_, status) = self.config.fail_next.remove(i);
             return Some(ApiError::injected(status, default_retry_after()));
@@ -238,12 +265,19 @@ mod tests {
     #[test]
     fn the_config_reads_its_documented_json() {
         let c: FaultConfig = serde_json::from_str(
-            r#"{"latency_ms": 5, "errors": {"search": {"rate": 0.3, "statuses": [503, 429], "retry_after_secs": 1}},
+            r#"{"latency_ms": 5, "latency_ms_by_op": {"get_ticket": 800}, "errors": {"search": {"rate": 0.3, "statuses": [503, 429], "retry_after_secs": 1}},
                 "malformed_rate": {"get_ticket": 0.1}, "fail_next": [["token", 429]]}"#,
         )
         .expect("parses");
         assert_eq!(c.errors[&Operation::Search].statuses, vec![503, 429]);
         assert_eq!(c.fail_next, vec![(Operation::Token, 429)]);
+        let f = FaultState::new(c, 1);
+        assert_eq!(f.latency_ms(Operation::GetTicket), 800);
+        assert_eq!(
+            f.latency_ms(Operation::Token),
+            5,
+            "the others keep latency_ms"
+        );
         assert!(serde_json::from_str::<FaultConfig>(r#"{"latency": 5}"#).is_err());
     }
 }

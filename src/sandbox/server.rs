@@ -172,7 +172,7 @@ pub(crate) async fn gateway(
     let latency = {
         let mut inner = shared.lock();
         inner.counters.record_call(op, shared.elapsed_ms());
-        inner.faults.config.latency_ms
+        inner.faults.latency_ms(op)
     };
     if latency > 0 {
         tokio::time::sleep(Duration::from_millis(latency)).await;

@@ -9,11 +9,12 @@ use futures::StreamExt;
 use super::plan::{self, NON_FINAL, Strategy};
 use super::{Failures, Notifier, PassOutcome, Watcher};
 use crate::core::is_bot_note;
+use crate::domain::SearchPage;
 use crate::domain::{
     Audience, Change, Conversation, Notification, SearchQuery, Status, StatusFilter, Subscription,
     Ticket, TicketId, diff,
 };
-use crate::orange::{OrangeError, SearchPage};
+use crate::orange::OrangeError;
 
 /// Where the round of quiet tickets resumes (a watcher value).
 pub(super) const CURSOR: &str = "quiet_cursor";
