@@ -315,7 +315,8 @@ pub fn embedded_world_file(store: &Path) -> PathBuf {
     store.with_extension("sandbox.json")
 }
 
-/// The console on stdin/stdout, until end of input or `/quit`.
+/// The console on stdin/stdout, until end of input or `/quit`. A script with a failed line ends
+/// with [`AppError::ScriptFailed`]; an interactive session ends well whatever its commands did.
 async fn run_console(settings: Settings) -> Result<(), AppError> {
     let (core, sandbox) = build_core(&settings).await?;
     let user = ["USER", "USERNAME"]
@@ -348,7 +349,7 @@ async fn run_console(settings: Settings) -> Result<(), AppError> {
         s.shutdown().await;
     }
     let summary = summary?;
-    if summary.failed > 0 {
+    if summary.failed() {
         return Err(AppError::ScriptFailed {
             failed: summary.failed,
             lines: summary.lines,

@@ -287,7 +287,7 @@ pub fn help() -> String {
     out.push_str(
         "  /wait [seconds]    wait (default 10 s), showing the watcher's news as it comes\n",
     );
-    out.push_str("  /help    this text\n  /quit    leave\nQuote values with spaces: description:\"Link down since 10:00\"\n");
+    out.push_str("  /help    this text\n  /quit    leave (or Ctrl-D at the prompt; Ctrl-C clears the line)\nQuote values with spaces: description:\"Link down since 10:00\"\n");
     out
 }
 
