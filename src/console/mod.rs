@@ -43,7 +43,7 @@ pub struct Summary {
 impl Summary {
     /// Whether the session failed as a whole: a script does when one of its lines failed (the
     /// exit status tells its caller); a person at a terminal has seen each error already.
-    pub fn failed(&self) -> bool {
+    pub fn fails_the_run(&self) -> bool {
         !self.interactive && self.failed > 0
     }
 }
@@ -182,12 +182,12 @@ mod tests {
             failed,
             interactive,
         };
-        assert!(session(false, 1).failed());
-        assert!(!session(false, 0).failed());
+        assert!(session(false, 1).fails_the_run());
+        assert!(!session(false, 0).fails_the_run());
         assert!(
-            !session(true, 1).failed(),
+            !session(true, 1).fails_the_run(),
             "a person's session is not a failed script"
         );
-        assert!(!session(true, 0).failed());
+        assert!(!session(true, 0).fails_the_run());
     }
 }
