@@ -5,6 +5,8 @@
 //!
 //! The rules: serenity and poise only in `src/discord`; no reqwest, sled or axum in `domain`; no
 //! `orange` in `render` (it words domain values, whichever API they came from).
+//!
+//! And the map a newcomer reads first, `src/lib.rs`'s doc, names every public module.
 
 use std::path::{Path, PathBuf};
 
@@ -295,4 +297,41 @@ fn words_in_strings_and_comments_are_not_imports() {
     "#;
     assert!(violations(text, &["render", "card"]).is_empty());
     assert!(violations(text, &["domain"]).is_empty());
+}
+
+#[test]
+fn lib_rs_maps_every_module() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/lib.rs");
+    let file = syn::parse_file(&std::fs::read_to_string(path).expect("lib.rs")).expect("Rust");
+    let map: String = file
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("doc"))
+        .filter_map(|a| match &a.meta {
+            syn::Meta::NameValue(nv) => match &nv.value {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) => Some(s.value()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let unmapped: Vec<String> = file
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            syn::Item::Mod(m) if matches!(m.vis, syn::Visibility::Public(_)) => {
+                Some(m.ident.to_string())
+            }
+            _ => None,
+        })
+        .filter(|name| !map.contains(&format!("[`{name}`]")))
+        .collect();
+    assert!(
+        unmapped.is_empty(),
+        "modules missing from lib.rs's map: {unmapped:?}"
+    );
 }
