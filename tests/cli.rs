@@ -40,6 +40,27 @@ fn help_lists_the_modes() {
 }
 
 #[test]
+fn each_modes_help_says_what_it_does_today() {
+    let help = |mode: &str| {
+        let out = bot(&[mode, "--help"], &[]);
+        assert!(out.status.success(), "{}", text(&out));
+        text(&out)
+    };
+    let console = help("console");
+    for said in [
+        "Ctrl-C clears the line",
+        "Ctrl-D or /quit",
+        "status 1 if a line failed",
+    ] {
+        assert!(console.contains(said), "{said:?} missing from:\n{console}");
+    }
+    let sandbox = help("sandbox");
+    assert!(sandbox.contains("127.0.0.1"), "{sandbox}");
+    assert!(help("run").contains("the watcher"));
+    assert!(text(&bot(&["--help"], &[])).contains("exits with status 2"));
+}
+
+#[test]
 fn run_without_a_discord_token_names_the_variable_and_fails() {
     let out = bot(&["run"], &[]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
