@@ -504,7 +504,7 @@ fn an_interactive_console_survives_a_failed_command_and_ctrl_c_and_keeps_its_his
     );
 
     term.type_bytes(b"/ticket status\r");
-    term.wait_for_prompt_after("/ticket status");
+    term.wait_for_prompt_after("Orange API: OK");
     let (lines, mode) = history(dir.path());
     assert_eq!(
         lines
