@@ -113,38 +113,45 @@ pub async fn run(mode: Mode, settings: Settings) -> Result<(), AppError> {
             }
         }
         Mode::Console => run_console(settings).await,
-        Mode::Sandbox { port, seed } => {
-            let mut opts = SandboxOptions::from_settings(&settings);
-            if let Some(seed) = seed {
-                opts.seed = seed;
-            }
-            let port = port.unwrap_or(settings.sandbox.port);
-            let client_id = opts.client_id.clone();
-            let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-            let running = sandbox::start(opts, addr)
-                .await
-                .map_err(AppError::Sandbox)?;
-            // Listen for Ctrl-C before announcing the address: whoever reads the line may
-            // interrupt us at once, and that must stop the sandbox cleanly, not kill it.
-            let mut ctrl_c = std::pin::pin!(tokio::signal::ctrl_c());
-            let early = futures::poll!(ctrl_c.as_mut());
-            println!(
-                "Orange sandbox listening on http://{} (client_id {client_id}, token URL {})",
-                running.addr(),
-                running.token_url()
-            );
-            let stopped = match early {
-                std::task::Poll::Ready(result) => result,
-                std::task::Poll::Pending => ctrl_c.await,
-            };
-            running.shutdown().await;
-            stopped.map_err(AppError::Sandbox)
-        }
+        Mode::Sandbox { port, seed } => run_sandbox(&settings, port, seed).await,
         Mode::Check => {
             print!("{}", check_report(&settings));
             Ok(())
         }
     }
+}
+
+/// The sandbox alone, on 127.0.0.1, until Ctrl-C.
+async fn run_sandbox(
+    settings: &Settings,
+    port: Option<u16>,
+    seed: Option<u64>,
+) -> Result<(), AppError> {
+    let mut opts = SandboxOptions::from_settings(settings);
+    if let Some(seed) = seed {
+        opts.seed = seed;
+    }
+    let port = port.unwrap_or(settings.sandbox.port);
+    let client_id = opts.client_id.clone();
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let running = sandbox::start(opts, addr)
+        .await
+        .map_err(AppError::Sandbox)?;
+    // Listen for Ctrl-C before announcing the address: whoever reads the line may
+    // interrupt us at once, and that must stop the sandbox cleanly, not kill it.
+    let mut ctrl_c = std::pin::pin!(tokio::signal::ctrl_c());
+    let early = futures::poll!(ctrl_c.as_mut());
+    println!(
+        "Orange sandbox listening on http://{} (client_id {client_id}, token URL {})",
+        running.addr(),
+        running.token_url()
+    );
+    let stopped = match early {
+        std::task::Poll::Ready(result) => result,
+        std::task::Poll::Pending => ctrl_c.await,
+    };
+    running.shutdown().await;
+    stopped.map_err(AppError::Sandbox)
 }
 
 /// The Discord bot and the embedded sandbox it uses, if any; [`Running::shutdown`] stops both.
