@@ -20,19 +20,23 @@ use crate::sandbox::{self, RunningSandbox, SandboxOptions};
 use crate::store::{Store, StoreError};
 use crate::watcher::{Watcher, WatcherOptions};
 
-/// Why a mode stopped with a failure. The message is for the operator's terminal.
+/// Why a mode stopped with a failure. [`AppError::report`] words it, causes included, for the
+/// operator's terminal.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error(transparent)]
     Config(#[from] ConfigError),
-    #[error("mode `{0}` is not implemented yet")]
-    NotImplemented(&'static str),
-    #[error("the Orange sandbox failed: {0}")]
+    #[error("the Orange sandbox failed")]
     Sandbox(#[source] std::io::Error),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("start-up failed: {0}")]
-    Startup(String),
+    #[error("the Orange HTTP client could not be built")]
+    HttpClient(#[source] reqwest::Error),
+    /// The serenity error, boxed: only `src/discord` names the Discord crates.
+    #[error("the Discord client did not start")]
+    DiscordStart(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("console input or output failed")]
+    Console(#[source] std::io::Error),
     #[error("{failed} of {lines} console line(s) failed")]
     ScriptFailed { failed: usize, lines: usize },
     #[error(transparent)]
@@ -47,13 +51,25 @@ impl AppError {
             AppError::Store(StoreError::Newer { .. } | StoreError::Foreign { .. }) => {
                 ExitCode::from(2)
             }
-            AppError::NotImplemented(_)
-            | AppError::Sandbox(_)
+            AppError::Sandbox(_)
             | AppError::Store(_)
-            | AppError::Startup(_)
+            | AppError::HttpClient(_)
+            | AppError::DiscordStart(_)
+            | AppError::Console(_)
             | AppError::ScriptFailed { .. }
             | AppError::Discord(_) => ExitCode::from(1),
         }
+    }
+
+    /// The message and its causes, `outer: inner: ...`, for the operator's terminal.
+    pub fn report(&self) -> String {
+        let mut out = self.to_string();
+        let mut cause = std::error::Error::source(self);
+        while let Some(e) = cause {
+            out.push_str(&format!(": {e}"));
+            cause = e.source();
+        }
+        out
     }
 }
 
@@ -97,38 +113,45 @@ pub async fn run(mode: Mode, settings: Settings) -> Result<(), AppError> {
             }
         }
         Mode::Console => run_console(settings).await,
-        Mode::Sandbox { port, seed } => {
-            let mut opts = SandboxOptions::from_settings(&settings);
-            if let Some(seed) = seed {
-                opts.seed = seed;
-            }
-            let port = port.unwrap_or(settings.sandbox.port);
-            let client_id = opts.client_id.clone();
-            let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-            let running = sandbox::start(opts, addr)
-                .await
-                .map_err(AppError::Sandbox)?;
-            // Listen for Ctrl-C before announcing the address: whoever reads the line may
-            // interrupt us at once, and that must stop the sandbox cleanly, not kill it.
-            let mut ctrl_c = std::pin::pin!(tokio::signal::ctrl_c());
-            let early = futures::poll!(ctrl_c.as_mut());
-            println!(
-                "Orange sandbox listening on http://{} (client_id {client_id}, token URL {})",
-                running.addr(),
-                running.token_url()
-            );
-            let stopped = match early {
-                std::task::Poll::Ready(result) => result,
-                std::task::Poll::Pending => ctrl_c.await,
-            };
-            running.shutdown().await;
-            stopped.map_err(AppError::Sandbox)
-        }
+        Mode::Sandbox { port, seed } => run_sandbox(&settings, port, seed).await,
         Mode::Check => {
             print!("{}", check_report(&settings));
             Ok(())
         }
     }
+}
+
+/// The sandbox alone, on 127.0.0.1, until Ctrl-C.
+async fn run_sandbox(
+    settings: &Settings,
+    port: Option<u16>,
+    seed: Option<u64>,
+) -> Result<(), AppError> {
+    let mut opts = SandboxOptions::from_settings(settings);
+    if let Some(seed) = seed {
+        opts.seed = seed;
+    }
+    let port = port.unwrap_or(settings.sandbox.port);
+    let client_id = opts.client_id.clone();
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let running = sandbox::start(opts, addr)
+        .await
+        .map_err(AppError::Sandbox)?;
+    // Listen for Ctrl-C before announcing the address: whoever reads the line may
+    // interrupt us at once, and that must stop the sandbox cleanly, not kill it.
+    let mut ctrl_c = std::pin::pin!(tokio::signal::ctrl_c());
+    let early = futures::poll!(ctrl_c.as_mut());
+    println!(
+        "Orange sandbox listening on http://{} (client_id {client_id}, token URL {})",
+        running.addr(),
+        running.token_url()
+    );
+    let stopped = match early {
+        std::task::Poll::Ready(result) => result,
+        std::task::Poll::Pending => ctrl_c.await,
+    };
+    running.shutdown().await;
+    stopped.map_err(AppError::Sandbox)
 }
 
 /// The Discord bot and the embedded sandbox it uses, if any; [`Running::shutdown`] stops both.
@@ -214,7 +237,7 @@ pub async fn start_discord(settings: Settings) -> Result<Running, AppError> {
             if let Some(s) = sandbox {
                 s.shutdown().await;
             }
-            Err(AppError::Startup(format!("Discord client: {e}")))
+            Err(AppError::DiscordStart(Box::new(e)))
         }
     }
 }
@@ -293,7 +316,7 @@ pub async fn build_core(settings: &Settings) -> Result<(Core, Option<RunningSand
             if let Some(s) = sandbox {
                 s.shutdown().await;
             }
-            Err(AppError::Startup(format!("Orange HTTP client: {e}")))
+            Err(AppError::HttpClient(e))
         }
     }
 }
@@ -315,7 +338,8 @@ pub fn embedded_world_file(store: &Path) -> PathBuf {
     store.with_extension("sandbox.json")
 }
 
-/// The console on stdin/stdout, until end of input or `/quit`.
+/// The console on stdin/stdout, until end of input or `/quit`. A script with a failed line ends
+/// with [`AppError::ScriptFailed`]; an interactive session ends well whatever its commands did.
 async fn run_console(settings: Settings) -> Result<(), AppError> {
     let (core, sandbox) = build_core(&settings).await?;
     let user = ["USER", "USERNAME"]
@@ -336,10 +360,7 @@ async fn run_console(settings: Settings) -> Result<(), AppError> {
         );
         Background::spawn(|cancel| watcher.run(cancel))
     });
-    let summary = console
-        .run_stdio()
-        .await
-        .map_err(|e| AppError::Startup(format!("console I/O: {e}")));
+    let summary = console.run_stdio().await.map_err(AppError::Console);
     if let Some(watcher) = watcher {
         watcher.stop("watcher").await;
     }
@@ -348,7 +369,7 @@ async fn run_console(settings: Settings) -> Result<(), AppError> {
         s.shutdown().await;
     }
     let summary = summary?;
-    if summary.failed > 0 {
+    if summary.fails_the_run() {
         return Err(AppError::ScriptFailed {
             failed: summary.failed,
             lines: summary.lines,
@@ -406,4 +427,24 @@ pub fn check_report(settings: &Settings) -> String {
         set(&s.orange_client_secret),
         set(&s.orange_application_id),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_keeps_its_cause_and_the_report_names_it() {
+        let e = AppError::Console(std::io::Error::other("stdout closed"));
+        assert!(
+            std::error::Error::source(&e).is_some(),
+            "the cause is kept, typed"
+        );
+        assert_eq!(e.report(), "console input or output failed: stdout closed");
+        let e = AppError::Sandbox(std::io::Error::new(
+            std::io::ErrorKind::AddrInUse,
+            "address in use",
+        ));
+        assert_eq!(e.report(), "the Orange sandbox failed: address in use");
+    }
 }

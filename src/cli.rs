@@ -7,7 +7,8 @@ use clap::{Parser, Subcommand};
 /// Orange Wholesale trouble tickets in Discord.
 ///
 /// Without Orange credentials the bot talks to its embedded Orange sandbox; settings come from
-/// config/default.toml, OTB__SECTION__KEY variables and the secrets in .env (see README).
+/// config/default.toml, OTB__SECTION__KEY variables and secrets from the environment or .env (see
+/// README). A bad or missing setting exits with status 2 and names the key.
 #[derive(Debug, Parser)]
 #[command(name = "orange-ticket-bot", version)]
 pub struct Cli {
@@ -21,11 +22,18 @@ pub struct Cli {
 
 #[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
 pub enum Mode {
-    /// Connect to Discord and serve the /ticket commands (the default; without DISCORD_TOKEN on a terminal: the console).
+    /// Connect to Discord, serve the /ticket commands and run the watcher (the default; without DISCORD_TOKEN on a terminal: the console).
     Run,
     /// Drive the bot from a terminal or a piped script, without Discord.
+    ///
+    /// On a terminal: line editing, and a history appended line by line to a file beside the
+    /// store (owner-only); Ctrl-C clears the line, Ctrl-D or /quit leaves, and the exit status is 0.
+    /// From a pipe: runs every line, prints each result, and exits with status 1 if a line failed.
     Console,
     /// Serve the Orange sandbox: a local, stateful simulator of the Trouble Tickets API.
+    ///
+    /// Listens on 127.0.0.1 until Ctrl-C; its tickets live in memory, so a restart starts again
+    /// from the seed.
     Sandbox {
         /// Port to listen on (default: sandbox.port from the settings).
         #[arg(long)]

@@ -26,7 +26,7 @@ async fn main() -> ExitCode {
     match app::run(mode, settings).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", e.report());
             e.exit_code()
         }
     }

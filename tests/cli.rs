@@ -40,6 +40,27 @@ fn help_lists_the_modes() {
 }
 
 #[test]
+fn each_modes_help_says_what_it_does_today() {
+    let help = |mode: &str| {
+        let out = bot(&[mode, "--help"], &[]);
+        assert!(out.status.success(), "{}", text(&out));
+        text(&out)
+    };
+    let console = help("console");
+    for said in [
+        "Ctrl-C clears the line",
+        "Ctrl-D or /quit",
+        "status 1 if a line failed",
+    ] {
+        assert!(console.contains(said), "{said:?} missing from:\n{console}");
+    }
+    let sandbox = help("sandbox");
+    assert!(sandbox.contains("127.0.0.1"), "{sandbox}");
+    assert!(help("run").contains("the watcher"));
+    assert!(text(&bot(&["--help"], &[])).contains("exits with status 2"));
+}
+
+#[test]
 fn run_without_a_discord_token_names_the_variable_and_fails() {
     let out = bot(&["run"], &[]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
@@ -328,4 +349,176 @@ fn the_console_shows_the_watchers_news_and_a_restart_remembers_the_ticket() {
         stdout.contains(&format!("== Ticket {id} — ")),
         "the same ticket after a restart: {stdout}"
     );
+}
+
+/// The console on a real terminal (a pseudo-terminal from `openpty`), typed into as a person
+/// would: the test waits for each prompt before it types, and reads what the bot wrote.
+struct Terminal {
+    child: std::process::Child,
+    input: std::fs::File,
+    output: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    /// How much of `output` the last wait consumed.
+    seen: usize,
+}
+
+impl Terminal {
+    fn open(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Terminal {
+        use std::io::Read;
+        let pty = nix::pty::openpty(None, None).expect("a pseudo-terminal");
+        let slave = std::fs::File::from(pty.slave);
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_orange-ticket-bot"));
+        cmd.args(args)
+            .current_dir(dir)
+            .env_clear()
+            .env("TERM", "xterm")
+            .envs(env.iter().copied())
+            .stdin(slave.try_clone().expect("slave fd"))
+            .stdout(slave.try_clone().expect("slave fd"))
+            .stderr(std::fs::File::create(dir.join("stderr.txt")).expect("stderr file"));
+        if let Ok(path) = std::env::var("PATH") {
+            cmd.env("PATH", path);
+        }
+        let child = cmd.spawn().expect("the binary runs");
+        // Only the child holds the terminal now: the master reads end (EIO) when it exits.
+        drop(cmd);
+        drop(slave);
+        let master = std::fs::File::from(pty.master);
+        let input = master.try_clone().expect("master fd");
+        let output = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = std::sync::Arc::clone(&output);
+        std::thread::spawn(move || {
+            let mut master = master;
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = master.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().expect("output").extend_from_slice(&buf[..n]);
+            }
+        });
+        Terminal {
+            child,
+            input,
+            output,
+            seen: 0,
+        }
+    }
+
+    fn type_bytes(&mut self, bytes: &[u8]) {
+        use std::io::Write;
+        self.input.write_all(bytes).expect("typed");
+        self.input.flush().expect("typed");
+    }
+
+    /// Waits (a minute at most: a loaded machine starts the sandbox slowly) until the bot has
+    /// written `after` and then a fresh prompt; returns what it wrote since the last wait.
+    fn wait_for_prompt_after(&mut self, after: &str) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let text = {
+                let out = self.output.lock().expect("output");
+                String::from_utf8_lossy(&out[self.seen..]).into_owned()
+            };
+            if let Some(at) = text.find(after)
+                && let Some(prompt) = text[at + after.len()..].find("ticket> ")
+            {
+                let end = at + after.len() + prompt + "ticket> ".len();
+                self.seen += text[..end].len();
+                return text[..end].to_owned();
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("the console ended ({status}) while waiting for {after:?}: {text}");
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no prompt after {after:?} within a minute: {text}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    fn wait_for_exit(&mut self) -> std::process::ExitStatus {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("status") {
+                return status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the console did not end within a minute"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        // A failed assertion must not leave the bot running.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The history file's lines and its permission bits.
+fn history(dir: &std::path::Path) -> (Vec<String>, u32) {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join("data/orange-ticket-bot.history");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{} not written yet: {e}", path.display()));
+    let mode = std::fs::metadata(&path)
+        .expect("history")
+        .permissions()
+        .mode()
+        & 0o777;
+    (text.lines().map(str::to_owned).collect(), mode)
+}
+
+#[test]
+fn an_interactive_console_survives_a_failed_command_and_ctrl_c_and_keeps_its_history() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut term = Terminal::open(dir.path(), &["console"], &[("USER", "ada")]);
+    let banner = term.wait_for_prompt_after("/quit");
+    assert!(
+        banner.contains("Ctrl-D"),
+        "the banner says how to leave: {banner}"
+    );
+
+    // A failed command: the session goes on, and the line is in the history already.
+    term.type_bytes(b"/ticket show id:12/34\r");
+    let shown = term.wait_for_prompt_after("error: Ticket id `12/34`");
+    assert!(shown.contains("may only contain letters"), "{shown}");
+    let (lines, mode) = history(dir.path());
+    assert!(
+        lines.iter().any(|l| l == "/ticket show id:12/34"),
+        "{lines:?}"
+    );
+    assert_eq!(mode, 0o600, "the history is its owner's alone");
+
+    // Ctrl-C drops the half-typed line and shows a new prompt; it does not end the session.
+    term.type_bytes(b"/ticket sta\x03");
+    term.wait_for_prompt_after("/ticket sta");
+    assert!(
+        term.child.try_wait().expect("status").is_none(),
+        "Ctrl-C ended the console"
+    );
+
+    term.type_bytes(b"/ticket status\r");
+    term.wait_for_prompt_after("Orange API: OK");
+    let (lines, mode) = history(dir.path());
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.starts_with("/ticket"))
+            .collect::<Vec<_>>(),
+        ["/ticket show id:12/34", "/ticket status"],
+        "each accepted line, as it was accepted; not the interrupted one"
+    );
+    assert_eq!(mode, 0o600);
+
+    // Ctrl-D on an empty line leaves; a person's session is not a failed script.
+    term.type_bytes(b"\x04");
+    let status = term.wait_for_exit();
+    let stderr = std::fs::read_to_string(dir.path().join("stderr.txt")).unwrap_or_default();
+    assert_eq!(status.code(), Some(0), "{stderr}");
 }

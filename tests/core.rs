@@ -1,6 +1,6 @@
 //! The core use cases over a real sled store and the sandbox (through the same `build_core` the
 //! binary uses): rejected input changes nothing, authorization is decided and audited in the core,
-//! data survives a restart, and the core stays transport-free.
+//! and data survives a restart. That the core stays transport-free is `tests/layering.rs`'s.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -419,44 +419,4 @@ async fn the_embedded_sandbox_moves_tickets_on_its_own_clock_unless_turned_off()
         );
         sandbox.shutdown().await;
     }
-}
-
-#[test]
-fn the_core_and_inner_layers_import_no_discord_crate() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut offenders = Vec::new();
-    for layer in [
-        "core", "domain", "store", "orange", "render", "console", "sandbox", "app.rs",
-    ] {
-        let mut stack = vec![root.join(layer)];
-        while let Some(dir) = stack.pop() {
-            let entries: Vec<_> = if dir.is_file() {
-                vec![dir.clone()]
-            } else {
-                std::fs::read_dir(&dir)
-                    .expect("layer dir")
-                    .flatten()
-                    .map(|e| e.path())
-                    .collect()
-            };
-            for path in entries {
-                if path.is_dir() {
-                    stack.push(path);
-                    continue;
-                }
-                let text = std::fs::read_to_string(&path).expect("source");
-                for (n, line) in text.lines().enumerate() {
-                    let code = line.split("//").next().unwrap_or("");
-                    if code.contains("serenity") || code.contains("poise") {
-                        offenders.push(format!("{}:{}: {line}", path.display(), n + 1));
-                    }
-                }
-            }
-        }
-    }
-    assert!(
-        offenders.is_empty(),
-        "Discord crates outside src/discord (app.rs included):\n{}",
-        offenders.join("\n")
-    );
 }

@@ -1,9 +1,10 @@
 //! The terminal transport (a Hubot-style shell adapter): each line is a slash command as text, run
 //! through the same core use cases as Discord, rendered as text. One session is one conversation.
 //!
-//! Interactive on a terminal (line editing and history via rustyline); from a pipe it runs the
-//! script and reports whether every line succeeded.
+//! Interactive on a terminal (line editing and history via rustyline, see `interactive`); from a
+//! pipe it runs the script and reports whether every line succeeded.
 
+mod interactive;
 mod notifier;
 pub mod parse;
 
@@ -35,6 +36,16 @@ pub struct Console {
 pub struct Summary {
     pub lines: usize,
     pub failed: usize,
+    /// Typed at a terminal, not read from a pipe.
+    pub interactive: bool,
+}
+
+impl Summary {
+    /// Whether the session failed as a whole: a script does when one of its lines failed (the
+    /// exit status tells its caller); a person at a terminal has seen each error already.
+    pub fn fails_the_run(&self) -> bool {
+        !self.interactive && self.failed > 0
+    }
 }
 
 impl Console {
@@ -116,7 +127,8 @@ impl Console {
         Ok(text::reply(&render::reply(&outcome, Utc::now())))
     }
 
-    /// Runs the session on stdin/stdout until end of input or `/quit`.
+    /// Runs the session on stdin/stdout until end of input or `/quit`: interactive when stdin is a
+    /// terminal, a script otherwise.
     pub async fn run_stdio(&self) -> std::io::Result<Summary> {
         if std::io::stdin().is_terminal() {
             self.run_interactive().await
@@ -157,61 +169,25 @@ impl Console {
         write!(out, "{}", self.news())?;
         Ok(summary)
     }
-
-    async fn run_interactive(&self) -> std::io::Result<Summary> {
-        println!("Type /help for the commands, /quit to leave.");
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<String>(1);
-        let (ack_tx, ack_rx) = std::sync::mpsc::channel::<()>();
-        // History holds what was typed (contacts included): it lives beside the store, which is
-        // the user's own data, and is readable by its owner only.
-        let history = self.core.settings().store.path.with_extension("history");
-        // rustyline blocks: it lives on its own thread and hands lines over one at a time.
-        let editor = std::thread::spawn(move || -> Result<(), String> {
-            let mut rl = rustyline::DefaultEditor::new().map_err(|e| e.to_string())?;
-            let _ = rl.load_history(&history);
-            while let Ok(line) = rl.readline("ticket> ") {
-                let _ = rl.add_history_entry(line.as_str());
-                if tx.blocking_send(line).is_err() || ack_rx.recv().is_err() {
-                    break;
-                }
-            }
-            if rl.save_history(&history).is_ok() {
-                owner_only(&history);
-            }
-            Ok(())
-        });
-        let mut summary = Summary::default();
-        while let Some(line) = rx.recv().await {
-            summary.lines += 1;
-            match self.execute(&line).await {
-                Ok(Some(text)) => print!("{text}"),
-                Ok(None) => break,
-                Err(message) => {
-                    summary.failed += 1;
-                    println!("error: {message}");
-                }
-            }
-            print!("{}", self.news());
-            if ack_tx.send(()).is_err() {
-                break;
-            }
-        }
-        drop(ack_tx);
-        drop(rx);
-        if let Ok(Err(e)) = editor.join() {
-            eprintln!("line editor unavailable: {e}");
-        }
-        Ok(summary)
-    }
 }
 
-#[cfg(unix)]
-fn owner_only(path: &std::path::Path) {
-    use std::os::unix::fs::PermissionsExt;
-    if let Err(e) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)) {
-        tracing::warn!(error = %e, "could not restrict the console history file");
+#[cfg(test)]
+mod tests {
+    use super::Summary;
+
+    #[test]
+    fn only_a_script_with_a_failed_line_fails() {
+        let session = |interactive, failed| Summary {
+            lines: 3,
+            failed,
+            interactive,
+        };
+        assert!(session(false, 1).fails_the_run());
+        assert!(!session(false, 0).fails_the_run());
+        assert!(
+            !session(true, 1).fails_the_run(),
+            "a person's session is not a failed script"
+        );
+        assert!(!session(true, 0).fails_the_run());
     }
 }
-
-#[cfg(not(unix))]
-fn owner_only(_path: &std::path::Path) {}

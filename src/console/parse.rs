@@ -137,33 +137,7 @@ pub fn command(
             text: take("text").unwrap_or_default(),
         },
         "show" => Command::Show { id: take("id") },
-        "search" => {
-            let ascending = match take("order").as_deref() {
-                None => None,
-                Some("asc") => Some(true),
-                Some("desc") => Some(false),
-                Some(other) => return Err(format!("Order `{other}` is neither asc nor desc.")),
-            };
-            let page = match take("page") {
-                None => None,
-                Some(p) => Some(
-                    p.trim()
-                        .parse::<u32>()
-                        .map_err(|_| format!("Page `{p}` is not a number."))?,
-                ),
-            };
-            Command::Search(SearchInput {
-                status: take("status"),
-                service: take("service"),
-                reported_by: take("reported_by"),
-                id: take("id"),
-                from: take("from"),
-                to: take("to"),
-                sort: take("sort"),
-                ascending,
-                page,
-            })
-        }
+        "search" => Command::Search(search_input(&mut o)?),
         "link" => Command::Link {
             id: take("id").unwrap_or_default(),
         },
@@ -181,27 +155,64 @@ pub fn command(
             email: take("email"),
             phone: take("phone"),
         })),
-        "config" => Command::Config(ConfigInput {
-            permission: take("permission"),
-            roles: take("roles"),
-            feed: match take("feed").as_deref() {
-                None => None,
-                Some("here") => Some(Some(here.clone())),
-                Some("off") => Some(None),
-                Some(other) => return Err(format!("Feed `{other}` is neither here nor off.")),
-            },
-            default_contact_mine: match take("default_contact").as_deref() {
-                None => None,
-                Some("mine") => Some(true),
-                Some("none") => Some(false),
-                Some(other) => {
-                    return Err(format!(
-                        "Default contact `{other}` is neither mine nor none."
-                    ));
-                }
-            },
-        }),
+        "config" => Command::Config(config_input(&mut o, here)?),
         other => return Err(format!("unknown command `/ticket {other}`: try /help")),
+    })
+}
+
+/// `/ticket search`'s options.
+fn search_input(o: &mut BTreeMap<String, String>) -> Result<SearchInput, String> {
+    let ascending = match o.remove("order").as_deref() {
+        None => None,
+        Some("asc") => Some(true),
+        Some("desc") => Some(false),
+        Some(other) => return Err(format!("Order `{other}` is neither asc nor desc.")),
+    };
+    let page = match o.remove("page") {
+        None => None,
+        Some(p) => Some(
+            p.trim()
+                .parse::<u32>()
+                .map_err(|_| format!("Page `{p}` is not a number."))?,
+        ),
+    };
+    Ok(SearchInput {
+        status: o.remove("status"),
+        service: o.remove("service"),
+        reported_by: o.remove("reported_by"),
+        id: o.remove("id"),
+        from: o.remove("from"),
+        to: o.remove("to"),
+        sort: o.remove("sort"),
+        ascending,
+        page,
+    })
+}
+
+/// `/ticket config`'s options: `feed:here|off`, `default_contact:mine|none`.
+fn config_input(
+    o: &mut BTreeMap<String, String>,
+    here: &Conversation,
+) -> Result<ConfigInput, String> {
+    Ok(ConfigInput {
+        permission: o.remove("permission"),
+        roles: o.remove("roles"),
+        feed: match o.remove("feed").as_deref() {
+            None => None,
+            Some("here") => Some(Some(here.clone())),
+            Some("off") => Some(None),
+            Some(other) => return Err(format!("Feed `{other}` is neither here nor off.")),
+        },
+        default_contact_mine: match o.remove("default_contact").as_deref() {
+            None => None,
+            Some("mine") => Some(true),
+            Some("none") => Some(false),
+            Some(other) => {
+                return Err(format!(
+                    "Default contact `{other}` is neither mine nor none."
+                ));
+            }
+        },
     })
 }
 
@@ -287,7 +298,7 @@ pub fn help() -> String {
     out.push_str(
         "  /wait [seconds]    wait (default 10 s), showing the watcher's news as it comes\n",
     );
-    out.push_str("  /help    this text\n  /quit    leave\nQuote values with spaces: description:\"Link down since 10:00\"\n");
+    out.push_str("  /help    this text\n  /quit    leave (or Ctrl-D at the prompt; Ctrl-C clears the line)\nQuote values with spaces: description:\"Link down since 10:00\"\n");
     out
 }
 
