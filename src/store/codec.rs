@@ -1,7 +1,9 @@
-//! How values are stored: JSON, so a record stays readable with `sled` tools and tolerant of
-//! added fields.
+//! How values and keys are stored: values as JSON, so a record stays readable with `sled` tools
+//! and tolerant of added fields; keys as the UTF-8 of a conversation key or a ticket id, or a
+//! big-endian sequence number.
 
 use super::StoreError;
+use crate::domain::{Conversation, TicketId};
 
 pub fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
     serde_json::to_vec(value).map_err(|e| StoreError::Backend(format!("encode: {e}")))
@@ -12,4 +14,38 @@ pub fn decode<T: serde::de::DeserializeOwned>(raw: &[u8], key: &str) -> Result<T
         key: key.to_owned(),
         reason: e.to_string(),
     })
+}
+
+pub fn conversation_from_bytes(raw: &[u8]) -> Result<Conversation, StoreError> {
+    std::str::from_utf8(raw)
+        .ok()
+        .and_then(Conversation::from_key)
+        .ok_or_else(|| StoreError::Corrupt {
+            key: String::from_utf8_lossy(raw).into_owned(),
+            reason: "not a conversation key".into(),
+        })
+}
+
+pub fn ticket_from_bytes(raw: &[u8]) -> Result<TicketId, StoreError> {
+    std::str::from_utf8(raw)
+        .ok()
+        .and_then(|s| TicketId::parse(s).ok())
+        .ok_or_else(|| StoreError::Corrupt {
+            key: String::from_utf8_lossy(raw).into_owned(),
+            reason: "not a ticket id".into(),
+        })
+}
+
+pub fn get<T: serde::de::DeserializeOwned>(
+    tree: &sled::Tree,
+    key: &str,
+) -> Result<Option<T>, StoreError> {
+    tree.get(key.as_bytes())?
+        .map(|v| decode(&v, key))
+        .transpose()
+}
+
+pub fn put<T: serde::Serialize>(tree: &sled::Tree, key: &str, value: &T) -> Result<(), StoreError> {
+    tree.insert(key.as_bytes(), encode(value)?)?;
+    Ok(())
 }
