@@ -257,7 +257,7 @@ impl Running {
 pub async fn build_core(settings: &Settings) -> Result<(Core, Option<RunningSandbox>), AppError> {
     // The store first: its lock keeps a second bot off this data directory, and so off the
     // embedded sandbox's world file beside it.
-    let store = Store::open(&settings.store.path)?;
+    let store = Store::open_async(settings.store.path.clone()).await?;
     let mut effective = settings.clone();
     let (credentials, sandbox) = match settings.orange_credentials() {
         Some(credentials) => (credentials, None),

@@ -71,19 +71,19 @@ proptest! {
                         store.put_snapshot(&ticket(tid(*t), Status::Ongoing)).await.expect("snapshot");
                     }
                 }
-                let mut forward = store.links().expect("links");
-                let mut backward = store.links_by_ticket().expect("links by ticket");
+                let mut forward = store.links().await.expect("links");
+                let mut backward = store.links_by_ticket().await.expect("links by ticket");
                 forward.sort();
                 backward.sort();
                 prop_assert_eq!(&forward, &backward);
                 let expected: Vec<_> = model.iter().map(|(c, t)| (c.clone(), t.clone())).collect();
                 prop_assert_eq!(&forward, &expected);
                 for (c, t) in &model {
-                    prop_assert!(store.conversations_for(t).expect("reverse").contains(c));
+                    prop_assert!(store.conversations_for(t).await.expect("reverse").contains(c));
                     prop_assert_eq!(store.ticket_for(c).expect("forward"), Some(t.clone()));
                 }
                 let tracked: BTreeSet<_> = model.values().cloned().collect();
-                prop_assert_eq!(store.tracked_tickets().expect("tracked"), tracked.into_iter().collect::<Vec<_>>());
+                prop_assert_eq!(store.tracked_tickets().await.expect("tracked"), tracked.into_iter().collect::<Vec<_>>());
             }
             Ok(())
         })?;
@@ -155,23 +155,26 @@ async fn everything_survives_a_reopen() {
     }
     let store = Store::open(dir.path()).expect("reopens");
     assert_eq!(store.ticket_for(&conv(0)).expect("read"), Some(tid(1)));
-    assert_eq!(store.conversations_for(&tid(1)).expect("read").len(), 2);
+    assert_eq!(
+        store.conversations_for(&tid(1)).await.expect("read").len(),
+        2
+    );
     assert_eq!(store.profile("discord:7").expect("read"), Some(contact));
     assert_eq!(store.team_settings(&team).expect("read"), team_settings);
     assert_eq!(
-        store.subscriptions().expect("read"),
+        store.subscriptions().await.expect("read"),
         vec![(conv(4), subscription)]
     );
     assert_eq!(
         store.snapshot(&tid(1)).expect("read").map(|t| t.status),
         Some(Status::Restored)
     );
-    let pending = store.pending().expect("read");
+    let pending = store.pending().await.expect("read");
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].1, notification);
     store.ack(pending[0].0).await.expect("ack");
-    assert!(store.pending().expect("read").is_empty());
-    assert_eq!(store.audit_log(10).expect("read").len(), 1);
+    assert!(store.pending().await.expect("read").is_empty());
+    assert_eq!(store.audit_log(10).await.expect("read").len(), 1);
 }
 
 #[test]

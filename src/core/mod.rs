@@ -73,8 +73,8 @@ impl Core {
 
     /// Ticket ids to suggest: those linked to conversations, then those seen lately; each once.
     /// From memory and the store only (autocomplete must not wait on Orange).
-    pub fn known_tickets(&self) -> Result<Vec<TicketId>, CoreError> {
-        let mut out = self.store.tracked_tickets()?;
+    pub async fn known_tickets(&self) -> Result<Vec<TicketId>, CoreError> {
+        let mut out = self.store.tracked_tickets().await?;
         let recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
         for id in recent.iter() {
             if !out.contains(id) {

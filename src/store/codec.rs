@@ -45,7 +45,8 @@ pub fn get<T: serde::de::DeserializeOwned>(
         .transpose()
 }
 
-pub fn put<T: serde::Serialize>(tree: &sled::Tree, key: &str, value: &T) -> Result<(), StoreError> {
-    tree.insert(key.as_bytes(), encode(value)?)?;
+/// Stores an encoded value under a string key.
+pub fn put(tree: &sled::Tree, key: &str, encoded: Vec<u8>) -> Result<(), StoreError> {
+    tree.insert(key.as_bytes(), encoded)?;
     Ok(())
 }

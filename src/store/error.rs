@@ -22,6 +22,9 @@ pub enum StoreError {
     Foreign { path: PathBuf },
     #[error("store failure: {0}")]
     Backend(String),
+    /// The runtime stopped the store's blocking task before it ran (it is shutting down).
+    #[error("the store's work was interrupted: {0}")]
+    Interrupted(#[source] tokio::task::JoinError),
     #[error("stored record `{key}` is unreadable: {reason}")]
     Corrupt { key: String, reason: String },
 }

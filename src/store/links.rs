@@ -26,8 +26,10 @@ impl Store {
         ticket: &TicketId,
     ) -> Result<Option<TicketId>, StoreError> {
         let conv = conversation.key();
-        let previous =
-            (&self.by_conversation, &self.by_ticket).transaction(|(by_conv, by_ticket)| {
+        let ticket = ticket.clone();
+        self.durably(move |store| {
+            let trees = (&store.by_conversation, &store.by_ticket);
+            Ok(trees.transaction(|(by_conv, by_ticket)| {
                 let previous = by_conv.insert(conv.as_bytes(), ticket.as_str().as_bytes())?;
                 let previous = match previous {
                     Some(raw) => Some(ticket_from_bytes(&raw).map_err(abort)?),
@@ -36,11 +38,11 @@ impl Store {
                 if let Some(old) = &previous {
                     by_ticket.remove(pair_key(old, &conv))?;
                 }
-                by_ticket.insert(pair_key(ticket, &conv), &[])?;
+                by_ticket.insert(pair_key(&ticket, &conv), &[])?;
                 Ok(previous)
-            })?;
-        self.flush().await?;
-        Ok(previous)
+            })?)
+        })
+        .await
     }
 
     /// Removes the link of `conversation`, returning the ticket it pointed to. Durable when it
@@ -50,8 +52,9 @@ impl Store {
         conversation: &Conversation,
     ) -> Result<Option<TicketId>, StoreError> {
         let conv = conversation.key();
-        let previous = (&self.by_conversation, &self.by_ticket, &self.cards).transaction(
-            |(by_conv, by_ticket, cards)| {
+        self.durably(move |store| {
+            let trees = (&store.by_conversation, &store.by_ticket, &store.cards);
+            Ok(trees.transaction(|(by_conv, by_ticket, cards)| {
                 let Some(raw) = by_conv.remove(conv.as_bytes())? else {
                     return Ok(None);
                 };
@@ -59,10 +62,9 @@ impl Store {
                 by_ticket.remove(pair_key(&old, &conv))?;
                 cards.remove(conv.as_bytes())?;
                 Ok(Some(old))
-            },
-        )?;
-        self.flush().await?;
-        Ok(previous)
+            })?)
+        })
+        .await
     }
 
     /// The ticket linked from `conversation`.
@@ -74,54 +76,71 @@ impl Store {
     }
 
     /// Every conversation linked to `ticket`.
-    pub fn conversations_for(&self, ticket: &TicketId) -> Result<Vec<Conversation>, StoreError> {
+    pub async fn conversations_for(
+        &self,
+        ticket: &TicketId,
+    ) -> Result<Vec<Conversation>, StoreError> {
         let mut prefix = ticket.as_str().as_bytes().to_vec();
         prefix.push(0);
-        self.by_ticket
-            .scan_prefix(&prefix)
-            .keys()
-            .map(|k| conversation_from_bytes(&k?[prefix.len()..]))
-            .collect()
+        self.blocking(move |store| {
+            store
+                .by_ticket
+                .scan_prefix(&prefix)
+                .keys()
+                .map(|k| conversation_from_bytes(&k?[prefix.len()..]))
+                .collect()
+        })
+        .await
     }
 
     /// Every ticket linked from at least one conversation, in id order.
-    pub fn tracked_tickets(&self) -> Result<Vec<TicketId>, StoreError> {
-        let mut out: Vec<TicketId> = Vec::new();
-        for key in self.by_ticket.iter().keys() {
-            let key = key?;
-            let end = key.iter().position(|b| *b == 0).unwrap_or(key.len());
-            let id = ticket_from_bytes(&key[..end])?;
-            if out.last() != Some(&id) {
-                out.push(id);
+    pub async fn tracked_tickets(&self) -> Result<Vec<TicketId>, StoreError> {
+        self.blocking(|store| {
+            let mut out: Vec<TicketId> = Vec::new();
+            for key in store.by_ticket.iter().keys() {
+                let key = key?;
+                let end = key.iter().position(|b| *b == 0).unwrap_or(key.len());
+                let id = ticket_from_bytes(&key[..end])?;
+                if out.last() != Some(&id) {
+                    out.push(id);
+                }
             }
-        }
-        Ok(out)
+            Ok(out)
+        })
+        .await
     }
 
     /// Every (conversation, ticket) link, for checks and tests.
-    pub fn links(&self) -> Result<Vec<(Conversation, TicketId)>, StoreError> {
-        self.by_conversation
-            .iter()
-            .map(|kv| {
-                let (k, v) = kv?;
-                let conv = conversation_from_bytes(&k)?;
-                Ok((conv, ticket_from_bytes(&v)?))
-            })
-            .collect()
+    pub async fn links(&self) -> Result<Vec<(Conversation, TicketId)>, StoreError> {
+        self.blocking(|store| {
+            store
+                .by_conversation
+                .iter()
+                .map(|kv| {
+                    let (k, v) = kv?;
+                    let conv = conversation_from_bytes(&k)?;
+                    Ok((conv, ticket_from_bytes(&v)?))
+                })
+                .collect()
+        })
+        .await
     }
 
     /// Both link indexes, read back for consistency checks: (conversation -> ticket) pairs as
     /// seen from the ticket side.
-    pub fn links_by_ticket(&self) -> Result<Vec<(Conversation, TicketId)>, StoreError> {
-        let mut out = Vec::new();
-        for key in self.by_ticket.iter().keys() {
-            let key = key?;
-            let end = key.iter().position(|b| *b == 0).unwrap_or(key.len());
-            let ticket = ticket_from_bytes(&key[..end])?;
-            let conv = conversation_from_bytes(key.get(end + 1..).unwrap_or_default())?;
-            out.push((conv, ticket));
-        }
-        Ok(out)
+    pub async fn links_by_ticket(&self) -> Result<Vec<(Conversation, TicketId)>, StoreError> {
+        self.blocking(|store| {
+            let mut out = Vec::new();
+            for key in store.by_ticket.iter().keys() {
+                let key = key?;
+                let end = key.iter().position(|b| *b == 0).unwrap_or(key.len());
+                let ticket = ticket_from_bytes(&key[..end])?;
+                let conv = conversation_from_bytes(key.get(end + 1..).unwrap_or_default())?;
+                out.push((conv, ticket));
+            }
+            Ok(out)
+        })
+        .await
     }
 
     /// Remembers the header card of `conversation` (e.g. a Discord message id), to edit it later.
@@ -131,9 +150,12 @@ impl Store {
         conversation: &Conversation,
         card: &str,
     ) -> Result<(), StoreError> {
-        self.cards
-            .insert(conversation.key().as_bytes(), card.as_bytes())?;
-        self.flush().await
+        let (conv, card) = (conversation.key(), card.to_owned());
+        self.durably(move |store| {
+            store.cards.insert(conv.as_bytes(), card.as_bytes())?;
+            Ok(())
+        })
+        .await
     }
 
     /// The header card of `conversation`, if one was posted.

@@ -26,7 +26,7 @@ mod teams;
 mod views;
 mod watcher;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use sled::transaction::ConflictableTransactionError;
 
@@ -70,12 +70,35 @@ pub struct Store {
     flushing: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
+/// Runs `work` on tokio's blocking pool, so scans, transactions and fsyncs never hold up the
+/// runtime's worker threads. (`block_in_place` would not do: it panics on a current-thread
+/// runtime, which the console and the tests use.) A panic in `work` is resumed here, as if it had
+/// run inline.
+async fn off_the_runtime<T, F>(work: F) -> Result<T, StoreError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, StoreError> + Send + 'static,
+{
+    match tokio::task::spawn_blocking(work).await {
+        Ok(result) => result,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => Err(StoreError::Interrupted(e)),
+    }
+}
+
 fn abort(e: StoreError) -> ConflictableTransactionError<StoreError> {
     ConflictableTransactionError::Abort(e)
 }
 
 impl Store {
-    /// Opens (or creates) the database at `path` and checks its schema version.
+    /// [`Store::open`] for async callers: opening reads the database and may wait a few seconds
+    /// for its lock, so it runs off the runtime's threads.
+    pub async fn open_async(path: PathBuf) -> Result<Self, StoreError> {
+        off_the_runtime(move || Store::open(&path)).await
+    }
+
+    /// Opens (or creates) the database at `path` and checks its schema version. Blocks; async
+    /// code calls [`Store::open_async`].
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let open_err = |reason: String| StoreError::Open {
             path: path.to_path_buf(),
@@ -107,18 +130,44 @@ impl Store {
         })
     }
 
-    /// Waits until everything written so far is on disk. One flush at a time: concurrent
-    /// `flush_async` calls deadlock in sled 0.34.7 (spacejam/sled#1308, fixed upstream but not
-    /// released), and a flush covers every write made before it anyway.
+    /// Waits until everything written so far is on disk. One flush at a time: concurrent flushes
+    /// deadlock in sled 0.34.7 (spacejam/sled#1308, fixed upstream but not released), and a flush
+    /// covers every write made before it anyway. The lock travels into the blocking task, so a
+    /// caller that stops waiting cannot let a second flush start beside a running one.
     pub async fn flush(&self) -> Result<(), StoreError> {
-        let _one_at_a_time = self.flushing.lock().await;
-        self.db.flush_async().await?;
-        Ok(())
+        let one_at_a_time = self.flushing.clone().lock_owned().await;
+        self.blocking(move |store| {
+            let _held = one_at_a_time;
+            store.db.flush()?;
+            Ok(())
+        })
+        .await
     }
 
     /// Bytes the database occupies on disk.
-    pub fn size_on_disk(&self) -> Result<u64, StoreError> {
-        Ok(self.db.size_on_disk()?)
+    pub async fn size_on_disk(&self) -> Result<u64, StoreError> {
+        self.blocking(|store| Ok(store.db.size_on_disk()?)).await
+    }
+
+    /// Runs `work` off the runtime's threads (see [`off_the_runtime`]).
+    async fn blocking<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = self.clone();
+        off_the_runtime(move || work(&store)).await
+    }
+
+    /// [`Store::blocking`], then a flush: for writes that are durable when they return.
+    async fn durably<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        let out = self.blocking(work).await?;
+        self.flush().await?;
+        Ok(out)
     }
 }
 
@@ -145,6 +194,49 @@ mod tests {
         .await
         .expect("no deadlock");
         assert!(all.into_iter().all(|r| matches!(r, Ok(Ok(_)))));
-        assert_eq!(store.links().expect("links").len(), 64);
+        assert_eq!(store.links().await.expect("links").len(), 64);
+    }
+
+    /// A scan of many records runs off the runtime's thread: on a single-threaded runtime another
+    /// task keeps running while it does (it would get no turn if the scan ran inline).
+    #[test]
+    fn a_long_scan_leaves_the_runtime_thread_free() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicU64, Ordering};
+
+        const LINKS: u64 = 50_000;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("opens");
+        let ticket = TicketId::parse("1000000001").expect("id");
+        for i in 0..LINKS {
+            let key = Conversation::discord(i + 1).key();
+            store
+                .by_conversation
+                .insert(key.as_bytes(), ticket.as_str().as_bytes())
+                .expect("write");
+        }
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            let turns = Arc::new(AtomicU64::new(0));
+            let ticker = tokio::spawn({
+                let turns = turns.clone();
+                async move {
+                    loop {
+                        turns.fetch_add(1, Ordering::SeqCst);
+                        tokio::task::yield_now().await;
+                    }
+                }
+            });
+            tokio::task::yield_now().await;
+            let before = turns.load(Ordering::SeqCst);
+            let links = store.links().await.expect("links");
+            let during = turns.load(Ordering::SeqCst) - before;
+            ticker.abort();
+            assert_eq!(links.len() as u64, LINKS);
+            assert!(during > 0, "the other task got no turn during the scan");
+        });
     }
 }

@@ -7,14 +7,19 @@ use super::codec::{decode, encode};
 use super::{Store, StoreError};
 use crate::domain::Notification;
 
-/// Outbox records for `notifications`, each under a fresh sequence number.
-pub(super) fn outbox_items(
+/// The outbox records of `notifications`, encoded.
+pub(super) fn outbox_records(notifications: &[Notification]) -> Result<Vec<Vec<u8>>, StoreError> {
+    notifications.iter().map(encode).collect()
+}
+
+/// Each record under a fresh sequence number.
+pub(super) fn numbered(
     db: &sled::Db,
-    notifications: &[Notification],
+    records: Vec<Vec<u8>>,
 ) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
-    notifications
-        .iter()
-        .map(|n| Ok((db.generate_id()?, encode(n)?)))
+    records
+        .into_iter()
+        .map(|r| Ok((db.generate_id()?, r)))
         .collect()
 }
 
@@ -34,34 +39,44 @@ impl Store {
     ///
     /// A record that cannot be read is moved to the `outbox_unreadable` tree and logged, so one
     /// bad record cannot block every delivery after it; it stays there for inspection.
-    pub fn pending(&self) -> Result<Vec<(u64, Notification)>, StoreError> {
-        let mut out = Vec::new();
-        for kv in self.outbox.iter() {
-            let (k, v) = kv?;
-            let read = <[u8; 8]>::try_from(k.as_ref())
-                .map(u64::from_be_bytes)
-                .map_err(|_| StoreError::Corrupt {
-                    key: format!("outbox {k:?}"),
-                    reason: "not a sequence number".into(),
-                })
-                .and_then(|seq| Ok((seq, decode(&v, "outbox")?)));
-            match read {
-                Ok(item) => out.push(item),
-                Err(e) => {
-                    tracing::error!(error = %e, "unreadable outbox record set aside");
-                    self.unreadable.insert(&k, v)?;
-                    self.outbox.remove(&k)?;
+    pub async fn pending(&self) -> Result<Vec<(u64, Notification)>, StoreError> {
+        self.blocking(|store| {
+            let mut out = Vec::new();
+            for kv in store.outbox.iter() {
+                let (k, v) = kv?;
+                match read_record(&k, &v) {
+                    Ok(item) => out.push(item),
+                    Err(e) => {
+                        tracing::error!(error = %e, "unreadable outbox record set aside");
+                        store.unreadable.insert(&k, v)?;
+                        store.outbox.remove(&k)?;
+                    }
                 }
             }
-        }
-        Ok(out)
+            Ok(out)
+        })
+        .await
     }
 
     /// Marks a notification delivered. Durable when it returns.
     pub async fn ack(&self, seq: u64) -> Result<(), StoreError> {
-        self.outbox.remove(seq.to_be_bytes())?;
-        self.flush().await
+        self.durably(move |store| {
+            store.outbox.remove(seq.to_be_bytes())?;
+            Ok(())
+        })
+        .await
     }
+}
+
+/// One outbox record: its sequence number and notification.
+fn read_record(key: &[u8], value: &[u8]) -> Result<(u64, Notification), StoreError> {
+    let seq = <[u8; 8]>::try_from(key)
+        .map(u64::from_be_bytes)
+        .map_err(|_| StoreError::Corrupt {
+            key: format!("outbox {key:?}"),
+            reason: "not a sequence number".into(),
+        })?;
+    Ok((seq, decode(value, "outbox")?))
 }
 
 #[cfg(test)]
@@ -89,9 +104,9 @@ mod tests {
             .outbox
             .insert(2u64.to_be_bytes(), encode(&good).expect("encode"))
             .expect("write");
-        let pending = store.pending().expect("pending");
+        let pending = store.pending().await.expect("pending");
         assert_eq!(pending, vec![(2, good)]);
         assert_eq!(store.unreadable.len(), 1);
-        assert_eq!(store.pending().expect("pending").len(), 1);
+        assert_eq!(store.pending().await.expect("pending").len(), 1);
     }
 }

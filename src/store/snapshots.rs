@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sled::Transactional;
 
 use super::codec::{decode, encode, get};
-use super::outbox::{enqueue, outbox_items};
+use super::outbox::{enqueue, numbered, outbox_records};
 use super::{Store, StoreError, abort};
 use crate::domain::{Notification, Status, Ticket, TicketId};
 
@@ -27,21 +27,29 @@ impl Store {
         ticket: &Ticket,
         notifications: &[Notification],
     ) -> Result<Vec<u64>, StoreError> {
+        let key = ticket.id.as_str().as_bytes().to_vec();
         let snapshot = encode(ticket)?;
-        let items = outbox_items(&self.db, notifications)?;
-        (&self.snapshots, &self.outbox).transaction(|(snapshots, outbox)| {
-            snapshots.insert(ticket.id.as_str().as_bytes(), snapshot.as_slice())?;
-            enqueue(outbox, &items)?;
-            Ok(())
-        })?;
-        self.flush().await?;
-        Ok(items.into_iter().map(|(seq, _)| seq).collect())
+        let records = outbox_records(notifications)?;
+        self.durably(move |store| {
+            let items = numbered(&store.db, records)?;
+            (&store.snapshots, &store.outbox).transaction(|(snapshots, outbox)| {
+                snapshots.insert(key.as_slice(), snapshot.as_slice())?;
+                enqueue(outbox, &items)?;
+                Ok(())
+            })?;
+            Ok(items.into_iter().map(|(seq, _)| seq).collect())
+        })
+        .await
     }
 
     /// Forgets a ticket's snapshot (nobody follows it any more).
     pub async fn drop_snapshot(&self, ticket: &TicketId) -> Result<(), StoreError> {
-        self.snapshots.remove(ticket.as_str().as_bytes())?;
-        self.flush().await
+        let key = ticket.as_str().as_bytes().to_vec();
+        self.durably(move |store| {
+            store.snapshots.remove(key)?;
+            Ok(())
+        })
+        .await
     }
 
     /// Like [`Store::record`], also appending `entered` (a status and when Orange says the ticket
@@ -55,24 +63,27 @@ impl Store {
         let Some(point) = entered else {
             return self.record(ticket, notifications).await;
         };
+        let key = ticket.id.as_str().as_bytes().to_vec();
         let snapshot = encode(ticket)?;
-        let items = outbox_items(&self.db, notifications)?;
-        let key = ticket.id.as_str().as_bytes();
-        (&self.snapshots, &self.outbox, &self.timelines).transaction(
-            |(snapshots, outbox, timelines)| {
-                let mut timeline: Vec<(Status, DateTime<Utc>)> = match timelines.get(key)? {
-                    Some(raw) => decode(&raw, "timeline").map_err(abort)?,
-                    None => Vec::new(),
-                };
+        let records = outbox_records(notifications)?;
+        self.durably(move |store| {
+            let items = numbered(&store.db, records)?;
+            let trees = (&store.snapshots, &store.outbox, &store.timelines);
+            trees.transaction(|(snapshots, outbox, timelines)| {
+                let mut timeline: Vec<(Status, DateTime<Utc>)> =
+                    match timelines.get(key.as_slice())? {
+                        Some(raw) => decode(&raw, "timeline").map_err(abort)?,
+                        None => Vec::new(),
+                    };
                 timeline.push(point.clone());
-                timelines.insert(key, encode(&timeline).map_err(abort)?)?;
-                snapshots.insert(key, snapshot.as_slice())?;
+                timelines.insert(key.as_slice(), encode(&timeline).map_err(abort)?)?;
+                snapshots.insert(key.as_slice(), snapshot.as_slice())?;
                 enqueue(outbox, &items)?;
                 Ok(())
-            },
-        )?;
-        self.flush().await?;
-        Ok(items.into_iter().map(|(seq, _)| seq).collect())
+            })?;
+            Ok(items.into_iter().map(|(seq, _)| seq).collect())
+        })
+        .await
     }
 
     /// The statuses the watcher saw a ticket enter, oldest first.

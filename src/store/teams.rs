@@ -1,7 +1,7 @@
 //! Per team: its settings; per conversation: its feed subscription; per user: the contact Orange
 //! should use for their tickets.
 
-use super::codec::{conversation_from_bytes, decode, get, put};
+use super::codec::{conversation_from_bytes, decode, encode, get, put};
 use super::{Store, StoreError};
 use crate::domain::{Contact, Conversation, Subscription, TeamId, TeamSettings};
 
@@ -11,17 +11,21 @@ impl Store {
     }
 
     /// Every team with settings.
-    pub fn teams(&self) -> Result<Vec<(TeamId, TeamSettings)>, StoreError> {
-        self.teams
-            .iter()
-            .map(|kv| {
-                let (k, v) = kv?;
-                Ok((
-                    TeamId(String::from_utf8_lossy(&k).into_owned()),
-                    decode(&v, "team")?,
-                ))
-            })
-            .collect()
+    pub async fn teams(&self) -> Result<Vec<(TeamId, TeamSettings)>, StoreError> {
+        self.blocking(|store| {
+            store
+                .teams
+                .iter()
+                .map(|kv| {
+                    let (k, v) = kv?;
+                    Ok((
+                        TeamId(String::from_utf8_lossy(&k).into_owned()),
+                        decode(&v, "team")?,
+                    ))
+                })
+                .collect()
+        })
+        .await
     }
 
     pub async fn set_team_settings(
@@ -29,8 +33,9 @@ impl Store {
         team: &TeamId,
         settings: &TeamSettings,
     ) -> Result<(), StoreError> {
-        put(&self.teams, &team.0, settings)?;
-        self.flush().await
+        let (key, value) = (team.0.clone(), encode(settings)?);
+        self.durably(move |store| put(&store.teams, &key, value))
+            .await
     }
 
     pub async fn subscribe(
@@ -38,26 +43,31 @@ impl Store {
         conversation: &Conversation,
         subscription: &Subscription,
     ) -> Result<(), StoreError> {
-        put(&self.subscriptions, &conversation.key(), subscription)?;
-        self.flush().await
+        let (key, value) = (conversation.key(), encode(subscription)?);
+        self.durably(move |store| put(&store.subscriptions, &key, value))
+            .await
     }
 
     /// Returns whether there was a subscription.
     pub async fn unsubscribe(&self, conversation: &Conversation) -> Result<bool, StoreError> {
-        let removed = self.subscriptions.remove(conversation.key().as_bytes())?;
-        self.flush().await?;
-        Ok(removed.is_some())
+        let key = conversation.key();
+        self.durably(move |store| Ok(store.subscriptions.remove(key.as_bytes())?.is_some()))
+            .await
     }
 
-    pub fn subscriptions(&self) -> Result<Vec<(Conversation, Subscription)>, StoreError> {
-        self.subscriptions
-            .iter()
-            .map(|kv| {
-                let (k, v) = kv?;
-                let conv = conversation_from_bytes(&k)?;
-                Ok((conv, decode(&v, "subscription")?))
-            })
-            .collect()
+    pub async fn subscriptions(&self) -> Result<Vec<(Conversation, Subscription)>, StoreError> {
+        self.blocking(|store| {
+            store
+                .subscriptions
+                .iter()
+                .map(|kv| {
+                    let (k, v) = kv?;
+                    let conv = conversation_from_bytes(&k)?;
+                    Ok((conv, decode(&v, "subscription")?))
+                })
+                .collect()
+        })
+        .await
     }
 
     pub fn profile(&self, user_key: &str) -> Result<Option<Contact>, StoreError> {
@@ -65,7 +75,8 @@ impl Store {
     }
 
     pub async fn set_profile(&self, user_key: &str, contact: &Contact) -> Result<(), StoreError> {
-        put(&self.profiles, user_key, contact)?;
-        self.flush().await
+        let (key, value) = (user_key.to_owned(), encode(contact)?);
+        self.durably(move |store| put(&store.profiles, &key, value))
+            .await
     }
 }

@@ -12,15 +12,18 @@ impl Store {
     /// returns its number. The oldest views beyond [`VIEWS_KEPT`] are dropped: their buttons then
     /// say the search is gone.
     pub async fn save_view<T: serde::Serialize>(&self, view: &T) -> Result<u64, StoreError> {
-        let seq = self.db.generate_id()?;
-        self.views.insert(seq.to_be_bytes(), encode(view)?)?;
-        while self.views.len() > VIEWS_KEPT {
-            if self.views.pop_min()?.is_none() {
-                break;
+        let view = encode(view)?;
+        self.durably(move |store| {
+            let seq = store.db.generate_id()?;
+            store.views.insert(seq.to_be_bytes(), view)?;
+            while store.views.len() > VIEWS_KEPT {
+                if store.views.pop_min()?.is_none() {
+                    break;
+                }
             }
-        }
-        self.flush().await?;
-        Ok(seq)
+            Ok(seq)
+        })
+        .await
     }
 
     /// A saved view; `None` if there is none with that number.

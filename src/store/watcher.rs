@@ -4,7 +4,7 @@
 use sled::Transactional;
 
 use super::codec::{encode, ticket_from_bytes};
-use super::outbox::{enqueue, outbox_items};
+use super::outbox::{enqueue, numbered, outbox_records};
 use super::{Store, StoreError};
 use crate::domain::{Notification, Status, Ticket, TicketId};
 
@@ -20,25 +20,31 @@ impl Store {
         unfollowed: &[Ticket],
         notifications: &[Notification],
     ) -> Result<Vec<u64>, StoreError> {
-        let items = outbox_items(&self.db, notifications)?;
+        let seen: Vec<(Vec<u8>, String)> = seen
+            .iter()
+            .map(|(id, status)| (id.as_str().as_bytes().to_vec(), status.as_wire().to_owned()))
+            .collect();
         let mut snapshots = Vec::with_capacity(unfollowed.len());
         for t in unfollowed {
             snapshots.push((t.id.as_str().as_bytes().to_vec(), encode(t)?));
         }
-        (&self.feed_seen, &self.outbox, &self.snapshots).transaction(
-            |(feed_seen, outbox, snap)| {
-                for (id, status) in seen {
-                    feed_seen.insert(id.as_str().as_bytes(), status.as_wire().as_bytes())?;
+        let records = outbox_records(notifications)?;
+        self.durably(move |store| {
+            let items = numbered(&store.db, records)?;
+            let trees = (&store.feed_seen, &store.outbox, &store.snapshots);
+            trees.transaction(|(feed_seen, outbox, snap)| {
+                for (id, status) in &seen {
+                    feed_seen.insert(id.as_slice(), status.as_bytes())?;
                 }
                 for (id, ticket) in &snapshots {
                     snap.insert(id.as_slice(), ticket.as_slice())?;
                 }
                 enqueue(outbox, &items)?;
                 Ok(())
-            },
-        )?;
-        self.flush().await?;
-        Ok(items.into_iter().map(|(seq, _)| seq).collect())
+            })?;
+            Ok(items.into_iter().map(|(seq, _)| seq).collect())
+        })
+        .await
     }
 
     /// The status the team feeds last saw `ticket` in; `None` if they never saw it.
@@ -50,17 +56,21 @@ impl Store {
     }
 
     /// Every ticket the team feeds have seen, with its status then.
-    pub fn feed_seen_all(&self) -> Result<Vec<(TicketId, Status)>, StoreError> {
-        self.feed_seen
-            .iter()
-            .map(|kv| {
-                let (k, v) = kv?;
-                Ok((
-                    ticket_from_bytes(&k)?,
-                    Status::from_wire(&String::from_utf8_lossy(&v)),
-                ))
-            })
-            .collect()
+    pub async fn feed_seen_all(&self) -> Result<Vec<(TicketId, Status)>, StoreError> {
+        self.blocking(|store| {
+            store
+                .feed_seen
+                .iter()
+                .map(|kv| {
+                    let (k, v) = kv?;
+                    Ok((
+                        ticket_from_bytes(&k)?,
+                        Status::from_wire(&String::from_utf8_lossy(&v)),
+                    ))
+                })
+                .collect()
+        })
+        .await
     }
 
     /// A value of the watcher's bookkeeping.
@@ -73,7 +83,11 @@ impl Store {
 
     /// Sets a value of the watcher's bookkeeping. Durable when it returns.
     pub async fn set_watcher_value(&self, name: &str, value: &str) -> Result<(), StoreError> {
-        self.watcher.insert(name.as_bytes(), value.as_bytes())?;
-        self.flush().await
+        let (name, value) = (name.to_owned(), value.to_owned());
+        self.durably(move |store| {
+            store.watcher.insert(name.as_bytes(), value.as_bytes())?;
+            Ok(())
+        })
+        .await
     }
 }

@@ -10,7 +10,7 @@ use crate::domain::{Audience, Conversation};
 impl<N: Notifier> Watcher<N> {
     pub(super) async fn deliver(&self, out: &mut PassOutcome) {
         let store = self.core.store();
-        let pending = match store.pending() {
+        let pending = match store.pending().await {
             Ok(p) => p,
             Err(e) => {
                 tracing::error!(error = %e, "watcher: outbox unreadable");
@@ -80,7 +80,7 @@ async fn forget_feed(
     conversation: &Conversation,
 ) -> Result<(), crate::store::StoreError> {
     store.unsubscribe(conversation).await?;
-    for (team, mut settings) in store.teams()? {
+    for (team, mut settings) in store.teams().await? {
         if settings.feed.as_ref() == Some(conversation) {
             settings.feed = None;
             store.set_team_settings(&team, &settings).await?;
