@@ -35,14 +35,23 @@ pub(super) fn enqueue(
 }
 
 impl Store {
-    /// Notifications not yet delivered, oldest first.
+    /// Notifications not yet delivered, oldest first: at most `limit` of them, from sequence
+    /// number `from` on (the next batch starts after the last one's last number), so a long
+    /// outbox is never loaded whole.
     ///
     /// A record that cannot be read is moved to the `outbox_unreadable` tree and logged, so one
     /// bad record cannot block every delivery after it; it stays there for inspection.
-    pub async fn pending(&self) -> Result<Vec<(u64, Notification)>, StoreError> {
-        self.blocking(|store| {
+    pub async fn pending(
+        &self,
+        from: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, Notification)>, StoreError> {
+        self.blocking(move |store| {
             let mut out = Vec::new();
-            for kv in store.outbox.iter() {
+            for kv in store.outbox.range(from.to_be_bytes()..) {
+                if out.len() >= limit {
+                    break;
+                }
                 let (k, v) = kv?;
                 match read_record(&k, &v) {
                     Ok(item) => out.push(item),
@@ -104,9 +113,12 @@ mod tests {
             .outbox
             .insert(2u64.to_be_bytes(), encode(&good).expect("encode"))
             .expect("write");
-        let pending = store.pending().await.expect("pending");
+        let pending = store.pending(0, usize::MAX).await.expect("pending");
         assert_eq!(pending, vec![(2, good)]);
         assert_eq!(store.unreadable.len(), 1);
-        assert_eq!(store.pending().await.expect("pending").len(), 1);
+        assert_eq!(
+            store.pending(0, usize::MAX).await.expect("pending").len(),
+            1
+        );
     }
 }

@@ -2,6 +2,7 @@
 //! errors; `links`: the link indexes stay consistent under random operations.
 
 mod links;
+mod outbox;
 
 use std::collections::BTreeSet;
 
@@ -112,11 +113,11 @@ async fn everything_survives_a_reopen() {
         store.snapshot(&tid(1)).expect("read").map(|t| t.status),
         Some(Status::Restored)
     );
-    let pending = store.pending().await.expect("read");
+    let pending = store.pending(0, usize::MAX).await.expect("read");
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].1, notification);
     store.ack(pending[0].0).await.expect("ack");
-    assert!(store.pending().await.expect("read").is_empty());
+    assert!(store.pending(0, usize::MAX).await.expect("read").is_empty());
     assert_eq!(store.audit_log(10).await.expect("read").len(), 1);
 }
 
