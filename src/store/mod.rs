@@ -27,9 +27,12 @@ mod views;
 mod watcher;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use sled::transaction::ConflictableTransactionError;
 
+pub use audit::Durability;
 pub use error::StoreError;
 pub use schema::SCHEMA_VERSION;
 pub use views::VIEWS_KEPT;
@@ -67,8 +70,39 @@ pub struct Store {
     /// ticket id -> the statuses the watcher saw it enter, with Orange's dates (for its clocks)
     timelines: sled::Tree,
     /// Held while flushing (see [`Store::flush`]).
-    flushing: std::sync::Arc<tokio::sync::Mutex<()>>,
+    flushing: Arc<tokio::sync::Mutex<()>>,
+    /// Flushes done, for tests and diagnostics.
+    flushes: Arc<AtomicU64>,
+    /// Entries in the audit log, counted at open and kept up to date by each write.
+    audit_entries: Arc<Mutex<usize>>,
+    options: StoreOptions,
 }
+
+/// How a store behaves; [`StoreOptions::from_settings`] reads `[store]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// Audit entries kept: writing one more drops the oldest.
+    pub audit_keep: usize,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            audit_keep: AUDIT_KEEP,
+        }
+    }
+}
+
+impl StoreOptions {
+    pub fn from_settings(settings: &crate::config::StoreSettings) -> Self {
+        StoreOptions {
+            audit_keep: settings.audit_keep,
+        }
+    }
+}
+
+/// Audit entries kept unless the settings say otherwise (`store.audit_keep`).
+pub const AUDIT_KEEP: usize = 10_000;
 
 /// Runs `work` on tokio's blocking pool, so scans, transactions and fsyncs never hold up the
 /// runtime's worker threads. (`block_in_place` would not do: it panics on a current-thread
@@ -91,15 +125,20 @@ fn abort(e: StoreError) -> ConflictableTransactionError<StoreError> {
 }
 
 impl Store {
-    /// [`Store::open`] for async callers: opening reads the database and may wait a few seconds
-    /// for its lock, so it runs off the runtime's threads.
-    pub async fn open_async(path: PathBuf) -> Result<Self, StoreError> {
-        off_the_runtime(move || Store::open(&path)).await
+    /// [`Store::open_with`] for async callers: opening reads the database and may wait a few
+    /// seconds for its lock, so it runs off the runtime's threads.
+    pub async fn open_async(path: PathBuf, options: StoreOptions) -> Result<Self, StoreError> {
+        off_the_runtime(move || Store::open_with(&path, options)).await
     }
 
-    /// Opens (or creates) the database at `path` and checks its schema version. Blocks; async
-    /// code calls [`Store::open_async`].
+    /// Opens (or creates) the database at `path` with the default options. Blocks; async code
+    /// calls [`Store::open_async`].
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Store::open_with(path, StoreOptions::default())
+    }
+
+    /// Opens (or creates) the database at `path` and checks its schema version. Blocks.
+    pub fn open_with(path: &Path, options: StoreOptions) -> Result<Self, StoreError> {
         let open_err = |reason: String| StoreError::Open {
             path: path.to_path_buf(),
             reason,
@@ -110,7 +149,12 @@ impl Store {
         let db = schema::open_db(path).map_err(|e| open_err(e.to_string()))?;
         schema::check_schema(&db, path)?;
         let tree = |name: &str| db.open_tree(name);
+        let audit = tree("audit")?;
         Ok(Store {
+            audit_entries: Arc::new(Mutex::new(audit.len())),
+            audit,
+            flushes: Default::default(),
+            options,
             by_conversation: tree("links_by_conversation")?,
             by_ticket: tree("links_by_ticket")?,
             snapshots: tree("snapshots")?,
@@ -119,7 +163,6 @@ impl Store {
             profiles: tree("profiles")?,
             outbox: tree("outbox")?,
             unreadable: tree("outbox_unreadable")?,
-            audit: tree("audit")?,
             cards: tree("cards")?,
             views: tree("views")?,
             feed_seen: tree("feed_seen")?,
@@ -139,9 +182,16 @@ impl Store {
         self.blocking(move |store| {
             let _held = one_at_a_time;
             store.db.flush()?;
+            store.flushes.fetch_add(1, Ordering::Relaxed);
             Ok(())
         })
         .await
+    }
+
+    /// How many flushes this handle (and its clones) completed: each is an fsync the caller
+    /// waited for.
+    pub fn flushes(&self) -> u64 {
+        self.flushes.load(Ordering::Relaxed)
     }
 
     /// Bytes the database occupies on disk.

@@ -1,6 +1,7 @@
 //! The sled store on a real disk: data survives a reopen, and unusable directories give clear
 //! errors; `links`: the link indexes stay consistent under random operations.
 
+mod audit;
 mod links;
 mod outbox;
 
@@ -11,7 +12,7 @@ use orange_ticket_bot::domain::{
     AuditEntry, Contact, Conversation, Notification, Permission, Status, Subscription, TeamId,
     TeamSettings, Ticket, TicketId, Transport,
 };
-use orange_ticket_bot::store::Store;
+use orange_ticket_bot::store::{Durability, Store};
 
 pub fn tid(n: u8) -> TicketId {
     TicketId::parse(&format!("10000000{n:02}")).expect("id")
@@ -85,15 +86,18 @@ async fn everything_survives_a_reopen() {
             .await
             .expect("record");
         store
-            .audit(&AuditEntry {
-                at: Utc::now(),
-                user_key: "discord:7".into(),
-                transport: Transport::Discord,
-                conversation: conv(0),
-                action: "link".into(),
-                ticket: Some(tid(1)),
-                outcome: "ok".into(),
-            })
+            .audit(
+                &AuditEntry {
+                    at: Utc::now(),
+                    user_key: "discord:7".into(),
+                    transport: Transport::Discord,
+                    conversation: conv(0),
+                    action: "link".into(),
+                    ticket: Some(tid(1)),
+                    outcome: "ok".into(),
+                },
+                Durability::Flushed,
+            )
             .await
             .expect("audit");
     }
