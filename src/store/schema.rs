@@ -35,26 +35,32 @@ fn is_held_lock(e: &std::io::Error) -> bool {
 const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Checks (or, on a new database, writes) the schema version and the application marker.
+///
+/// Both are written in one batch, before any tree is opened: a crash leaves either nothing (the
+/// next open starts afresh) or both. A marker alone, in an otherwise empty database, is what an
+/// older build left when it crashed between its two separate writes: that initialisation is
+/// finished, not called foreign.
 pub(super) fn check_schema(db: &sled::Db, path: &Path) -> Result<(), StoreError> {
+    let foreign = || StoreError::Foreign {
+        path: path.to_path_buf(),
+    };
     match (db.get(APP_KEY)?, db.get(SCHEMA_KEY)?) {
         (None, None) => {
-            let foreign = !db.is_empty() || db.tree_names().len() > 1;
-            if foreign {
-                return Err(StoreError::Foreign {
-                    path: path.to_path_buf(),
-                });
+            if !db.is_empty() || db.tree_names().len() > 1 {
+                return Err(foreign());
             }
-            db.insert(APP_KEY, APP_NAME)?;
-            db.insert(SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes())?;
-            db.flush()?;
-            Ok(())
+            initialise(db)
+        }
+        (Some(app), None) if app.as_ref() == APP_NAME => {
+            if db.len() > 1 || db.tree_names().len() > 1 {
+                return Err(foreign());
+            }
+            initialise(db)
         }
         (Some(app), Some(version)) if app.as_ref() == APP_NAME => {
             let found = <[u8; 4]>::try_from(version.as_ref())
                 .map(u32::from_be_bytes)
-                .map_err(|_| StoreError::Foreign {
-                    path: path.to_path_buf(),
-                })?;
+                .map_err(|_| foreign())?;
             if found > SCHEMA_VERSION {
                 return Err(StoreError::Newer {
                     path: path.to_path_buf(),
@@ -64,10 +70,18 @@ pub(super) fn check_schema(db: &sled::Db, path: &Path) -> Result<(), StoreError>
             }
             Ok(())
         }
-        _ => Err(StoreError::Foreign {
-            path: path.to_path_buf(),
-        }),
+        _ => Err(foreign()),
     }
+}
+
+/// Writes the application marker and the schema version, in one batch, and flushes.
+fn initialise(db: &sled::Db) -> Result<(), StoreError> {
+    let mut batch = sled::Batch::default();
+    batch.insert(APP_KEY, APP_NAME);
+    batch.insert(SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes());
+    db.apply_batch(batch)?;
+    db.flush()?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 mod audit;
 mod links;
 mod outbox;
+mod schema;
 
 use std::collections::BTreeSet;
 

@@ -1,0 +1,45 @@
+//! A crash while the first open initialises the database must not make the next open call it
+//! foreign.
+
+use orange_ticket_bot::store::Store;
+
+/// What an older build could leave when it crashed between writing the application marker and
+/// the schema version (two separate writes, sled's background flush persisting the first).
+#[test]
+fn a_first_open_cut_short_is_finished_not_called_foreign() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let db = sled::open(dir.path()).expect("opens");
+        db.insert(b"application", b"orange-ticket-bot".as_slice())
+            .expect("write");
+        db.flush().expect("flush");
+    }
+    let opened = Store::open(dir.path());
+    assert!(
+        opened.is_ok(),
+        "{}",
+        opened.err().map(|e| e.to_string()).unwrap_or_default()
+    );
+    drop(opened);
+    assert!(Store::open(dir.path()).is_ok(), "and stays ours");
+}
+
+/// Someone else's database that happens to hold the same marker, but other data too, is not
+/// taken over.
+#[test]
+fn a_marker_beside_other_data_is_still_foreign() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let db = sled::open(dir.path()).expect("opens");
+        db.insert(b"application", b"orange-ticket-bot".as_slice())
+            .expect("write");
+        db.insert(b"user:1", b"alice".as_slice()).expect("write");
+        db.flush().expect("flush");
+    }
+    let err = Store::open(dir.path()).err().map(|e| e.to_string());
+    assert!(
+        err.as_deref()
+            .is_some_and(|e| e.contains("is not this bot's")),
+        "{err:?}"
+    );
+}
