@@ -27,13 +27,7 @@ pub use tickets::{CreateInput, Created, SearchInput, is_bot_note};
 use crate::config::Settings;
 use crate::domain::{Actor, ApiStatus, AuditEntry, Permission, TicketId};
 use crate::orange::OrangeClient;
-use crate::store::{Durability, Store, StoreError};
-
-impl From<StoreError> for CoreError {
-    fn from(e: StoreError) -> Self {
-        CoreError::Store(e.to_string())
-    }
-}
+use crate::store::{Durability, Store};
 
 /// The use cases and the handles they need. Cheap to clone.
 #[derive(Debug, Clone)]

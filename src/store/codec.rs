@@ -6,13 +6,13 @@ use super::StoreError;
 use crate::domain::{Conversation, TicketId};
 
 pub fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
-    serde_json::to_vec(value).map_err(|e| StoreError::Backend(format!("encode: {e}")))
+    serde_json::to_vec(value).map_err(StoreError::Encode)
 }
 
 pub fn decode<T: serde::de::DeserializeOwned>(raw: &[u8], key: &str) -> Result<T, StoreError> {
-    serde_json::from_slice(raw).map_err(|e| StoreError::Corrupt {
+    serde_json::from_slice(raw).map_err(|source| StoreError::Undecodable {
         key: key.to_owned(),
-        reason: e.to_string(),
+        source,
     })
 }
 
@@ -22,7 +22,7 @@ pub fn conversation_from_bytes(raw: &[u8]) -> Result<Conversation, StoreError> {
         .and_then(Conversation::from_key)
         .ok_or_else(|| StoreError::Corrupt {
             key: String::from_utf8_lossy(raw).into_owned(),
-            reason: "not a conversation key".into(),
+            reason: "not a conversation key",
         })
 }
 
@@ -32,7 +32,7 @@ pub fn ticket_from_bytes(raw: &[u8]) -> Result<TicketId, StoreError> {
         .and_then(|s| TicketId::parse(s).ok())
         .ok_or_else(|| StoreError::Corrupt {
             key: String::from_utf8_lossy(raw).into_owned(),
-            reason: "not a ticket id".into(),
+            reason: "not a ticket id",
         })
 }
 
@@ -49,4 +49,20 @@ pub fn get<T: serde::de::DeserializeOwned>(
 pub fn put(tree: &sled::Tree, key: &str, encoded: Vec<u8>) -> Result<(), StoreError> {
     tree.insert(key.as_bytes(), encoded)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreadable_value_keeps_the_decoder_error_as_its_source() {
+        let err = decode::<TicketId>(b"{not json", "snapshot 1").unwrap_err();
+        let source = std::error::Error::source(&err).expect("a source");
+        assert!(source.is::<serde_json::Error>(), "{source:?}");
+        assert!(
+            err.to_string().contains("`snapshot 1` is unreadable"),
+            "{err}"
+        );
+    }
 }

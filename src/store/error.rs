@@ -1,4 +1,4 @@
-//! `StoreError`: every way the store can fail.
+//! `StoreError`: every way the store can fail, with the underlying error kept as its source.
 
 use std::path::PathBuf;
 
@@ -6,8 +6,14 @@ use sled::transaction::TransactionError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("cannot open the store at {path}: {reason}")]
-    Open { path: PathBuf, reason: String },
+    #[error("cannot open the store at {path}: it is a file, not a directory")]
+    NotADirectory { path: PathBuf },
+    #[error("cannot open the store at {path}: {source}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: sled::Error,
+    },
     #[error(
         "the store at {path} was written by a newer version (schema {found}; this build reads up to {supported}); upgrade the bot or point store.path elsewhere"
     )]
@@ -20,19 +26,25 @@ pub enum StoreError {
         "{path} holds a database that is not this bot's; point store.path at an empty or bot-owned directory"
     )]
     Foreign { path: PathBuf },
+    /// sled failed (I/O, a corrupt page, a bug it reports).
     #[error("store failure: {0}")]
-    Backend(String),
+    Backend(#[from] sled::Error),
+    /// A value could not be encoded for storage.
+    #[error("cannot encode a record: {0}")]
+    Encode(#[source] serde_json::Error),
+    /// A stored value is not what this build reads.
+    #[error("stored record `{key}` is unreadable: {source}")]
+    Undecodable {
+        key: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A stored key is not in its tree's format.
+    #[error("stored record `{key}` is unreadable: {reason}")]
+    Corrupt { key: String, reason: &'static str },
     /// The runtime stopped the store's blocking task before it ran (it is shutting down).
     #[error("the store's work was interrupted: {0}")]
     Interrupted(#[source] tokio::task::JoinError),
-    #[error("stored record `{key}` is unreadable: {reason}")]
-    Corrupt { key: String, reason: String },
-}
-
-impl From<sled::Error> for StoreError {
-    fn from(e: sled::Error) -> Self {
-        StoreError::Backend(e.to_string())
-    }
 }
 
 impl From<TransactionError<StoreError>> for StoreError {

@@ -139,14 +139,15 @@ impl Store {
 
     /// Opens (or creates) the database at `path` and checks its schema version. Blocks.
     pub fn open_with(path: &Path, options: StoreOptions) -> Result<Self, StoreError> {
-        let open_err = |reason: String| StoreError::Open {
-            path: path.to_path_buf(),
-            reason,
-        };
         if path.is_file() {
-            return Err(open_err("it is a file, not a directory".into()));
+            return Err(StoreError::NotADirectory {
+                path: path.to_path_buf(),
+            });
         }
-        let db = schema::open_db(path).map_err(|e| open_err(e.to_string()))?;
+        let db = schema::open_db(path).map_err(|source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
         schema::check_schema(&db, path)?;
         let tree = |name: &str| db.open_tree(name);
         let audit = tree("audit")?;

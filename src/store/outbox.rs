@@ -83,7 +83,7 @@ fn read_record(key: &[u8], value: &[u8]) -> Result<(u64, Notification), StoreErr
         .map(u64::from_be_bytes)
         .map_err(|_| StoreError::Corrupt {
             key: format!("outbox {key:?}"),
-            reason: "not a sequence number".into(),
+            reason: "not a sequence number",
         })?;
     Ok((seq, decode(value, "outbox")?))
 }

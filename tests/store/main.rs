@@ -9,11 +9,12 @@ mod schema;
 use std::collections::BTreeSet;
 
 use chrono::Utc;
+use orange_ticket_bot::core::CoreError;
 use orange_ticket_bot::domain::{
     AuditEntry, Contact, Conversation, Notification, Permission, Status, Subscription, TeamId,
     TeamSettings, Ticket, TicketId, Transport,
 };
-use orange_ticket_bot::store::{Durability, Store};
+use orange_ticket_bot::store::{Durability, Store, StoreError};
 
 pub fn tid(n: u8) -> TicketId {
     TicketId::parse(&format!("10000000{n:02}")).expect("id")
@@ -140,4 +141,24 @@ fn unusable_directories_give_clear_errors() {
     std::fs::write(corrupt.join("db"), b"garbage").expect("write");
     let err = Store::open(&corrupt).unwrap_err().to_string();
     assert!(err.starts_with("cannot open the store at"), "{err}");
+}
+
+/// A store failure reaches the use cases' error with its cause attached, not flattened into
+/// text: the log line can show the whole chain, and code can look at sled's own error.
+#[test]
+fn a_store_failure_keeps_its_cause_up_to_the_core_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("conf"), b"\xff\xfe garbage").expect("write");
+    std::fs::write(dir.path().join("db"), b"garbage").expect("write");
+    let err = CoreError::from(Store::open(dir.path()).unwrap_err());
+    let chain: Vec<&dyn std::error::Error> =
+        std::iter::successors(std::error::Error::source(&err), |e| e.source()).collect();
+    assert!(
+        chain.first().is_some_and(|e| e.is::<StoreError>()),
+        "the core error's source is the store error: {chain:?}"
+    );
+    assert!(
+        chain.iter().any(|e| e.is::<sled::Error>()),
+        "sled's error is in the chain: {chain:?}"
+    );
 }
