@@ -13,7 +13,13 @@
 //!
 //! A small typed API; no sled type leaks out. Updates that must agree (the two directions of a
 //! link; a snapshot and the notifications it caused) happen in one transaction, and writes that
-//! must survive a crash are flushed before they are acknowledged.
+//! must survive a crash are flushed before they are acknowledged (not a search's saved view, nor
+//! the audit entry of something that changed nothing).
+//!
+//! Scans, transactions, writes and flushes run on tokio's blocking pool, never on the runtime's
+//! worker threads; scans are async, and a long one (the outbox) is read in bounded batches. A
+//! point read (one key) runs inline: one lookup in sled's page cache costs less than a hop to
+//! another thread.
 
 mod audit;
 mod codec;

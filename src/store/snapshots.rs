@@ -27,19 +27,7 @@ impl Store {
         ticket: &Ticket,
         notifications: &[Notification],
     ) -> Result<Vec<u64>, StoreError> {
-        let key = ticket.id.as_str().as_bytes().to_vec();
-        let snapshot = encode(ticket)?;
-        let records = outbox_records(notifications)?;
-        self.durably(move |store| {
-            let items = numbered(&store.db, records)?;
-            (&store.snapshots, &store.outbox).transaction(|(snapshots, outbox)| {
-                snapshots.insert(key.as_slice(), snapshot.as_slice())?;
-                enqueue(outbox, &items)?;
-                Ok(())
-            })?;
-            Ok(items.into_iter().map(|(seq, _)| seq).collect())
-        })
-        .await
+        self.record_with_timeline(ticket, notifications, None).await
     }
 
     /// Forgets a ticket's snapshot (nobody follows it any more).
@@ -53,16 +41,13 @@ impl Store {
     }
 
     /// Like [`Store::record`], also appending `entered` (a status and when Orange says the ticket
-    /// entered it) to the ticket's timeline, in the same transaction.
+    /// entered it), if any, to the ticket's timeline, in the same transaction.
     pub async fn record_with_timeline(
         &self,
         ticket: &Ticket,
         notifications: &[Notification],
         entered: Option<(Status, DateTime<Utc>)>,
     ) -> Result<Vec<u64>, StoreError> {
-        let Some(point) = entered else {
-            return self.record(ticket, notifications).await;
-        };
         let key = ticket.id.as_str().as_bytes().to_vec();
         let snapshot = encode(ticket)?;
         let records = outbox_records(notifications)?;
@@ -70,13 +55,15 @@ impl Store {
             let items = numbered(&store.db, records)?;
             let trees = (&store.snapshots, &store.outbox, &store.timelines);
             trees.transaction(|(snapshots, outbox, timelines)| {
-                let mut timeline: Vec<(Status, DateTime<Utc>)> =
-                    match timelines.get(key.as_slice())? {
-                        Some(raw) => decode(&raw, "timeline").map_err(abort)?,
-                        None => Vec::new(),
-                    };
-                timeline.push(point.clone());
-                timelines.insert(key.as_slice(), encode(&timeline).map_err(abort)?)?;
+                if let Some(point) = &entered {
+                    let mut timeline: Vec<(Status, DateTime<Utc>)> =
+                        match timelines.get(key.as_slice())? {
+                            Some(raw) => decode(&raw, "timeline").map_err(abort)?,
+                            None => Vec::new(),
+                        };
+                    timeline.push(point.clone());
+                    timelines.insert(key.as_slice(), encode(&timeline).map_err(abort)?)?;
+                }
                 snapshots.insert(key.as_slice(), snapshot.as_slice())?;
                 enqueue(outbox, &items)?;
                 Ok(())

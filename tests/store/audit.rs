@@ -4,13 +4,11 @@
 use std::collections::BTreeSet;
 
 use chrono::Utc;
-use orange_ticket_bot::app::build_core;
-use orange_ticket_bot::config::Settings;
 use orange_ticket_bot::core::{AdminChange, Command, ConfigInput, Here, SearchInput};
 use orange_ticket_bot::domain::{Actor, AuditEntry, Conversation, Permission, TeamId, Transport};
 use orange_ticket_bot::store::{Durability, Store, StoreOptions};
 
-use super::conv;
+use super::{conv, core_in};
 
 fn entry(n: usize) -> AuditEntry {
     AuditEntry {
@@ -73,9 +71,7 @@ fn actor(user: &str, roles: &[&str], admin: bool) -> Actor {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn commands_that_change_nothing_cost_no_fsync_and_are_still_audited() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut settings = Settings::defaults().expect("defaults");
-    settings.store.path = dir.path().join("store");
-    let (core, sandbox) = build_core(&settings).await.expect("core");
+    let (_, core, sandbox) = core_in(dir.path()).await;
     let store = core.store().clone();
     let admin = actor("admin", &[], true);
     let guest = actor("guest", &[], false);

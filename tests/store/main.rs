@@ -9,12 +9,23 @@ mod schema;
 use std::collections::BTreeSet;
 
 use chrono::Utc;
-use orange_ticket_bot::core::CoreError;
+use orange_ticket_bot::app::build_core;
+use orange_ticket_bot::config::Settings;
+use orange_ticket_bot::core::{Core, CoreError};
 use orange_ticket_bot::domain::{
     AuditEntry, Contact, Conversation, Notification, Permission, Status, Subscription, TeamId,
     TeamSettings, Ticket, TicketId, Transport,
 };
+use orange_ticket_bot::sandbox::RunningSandbox;
 use orange_ticket_bot::store::{Durability, Store, StoreError};
+
+/// The core the binary builds (`build_core`), its store in `dir`, over the embedded sandbox.
+pub async fn core_in(dir: &std::path::Path) -> (Settings, Core, Option<RunningSandbox>) {
+    let mut settings = Settings::defaults().expect("defaults");
+    settings.store.path = dir.join("store");
+    let (core, sandbox) = build_core(&settings).await.expect("core");
+    (settings, core, sandbox)
+}
 
 pub fn tid(n: u8) -> TicketId {
     TicketId::parse(&format!("10000000{n:02}")).expect("id")

@@ -2,13 +2,11 @@
 //! through the console notifier in order, each notification once.
 
 use chrono::Utc;
-use orange_ticket_bot::app::build_core;
-use orange_ticket_bot::config::Settings;
 use orange_ticket_bot::console::ConsoleNotifier;
 use orange_ticket_bot::domain::{Audience, Conversation, Notification, Status, TicketId};
 use orange_ticket_bot::watcher::{Watcher, WatcherOptions};
 
-use super::ticket;
+use super::{core_in, ticket};
 
 const QUEUED: u64 = 10_000;
 const BATCH: usize = 100;
@@ -21,9 +19,7 @@ fn queued_ticket(i: u64) -> TicketId {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_long_outbox_is_read_in_batches_and_drained_in_order_exactly_once() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut settings = Settings::defaults().expect("defaults");
-    settings.store.path = dir.path().join("store");
-    let (core, sandbox) = build_core(&settings).await.expect("core");
+    let (settings, core, sandbox) = core_in(dir.path()).await;
     let store = core.store().clone();
     let operator = Conversation::console("operator");
     let queued: Vec<Notification> = (0..QUEUED)

@@ -1,19 +1,25 @@
 //! A crash while the first open initialises the database must not make the next open call it
 //! foreign.
 
+use std::path::Path;
+
 use orange_ticket_bot::store::Store;
+
+/// A sled database at `dir` holding `records` in its default tree, written by someone else.
+fn sled_holding(dir: &Path, records: &[(&[u8], &[u8])]) {
+    let db = sled::open(dir).expect("opens");
+    for (key, value) in records {
+        db.insert(key, *value).expect("write");
+    }
+    db.flush().expect("flush");
+}
 
 /// What an older build could leave when it crashed between writing the application marker and
 /// the schema version (two separate writes, sled's background flush persisting the first).
 #[test]
 fn a_first_open_cut_short_is_finished_not_called_foreign() {
     let dir = tempfile::tempdir().expect("tempdir");
-    {
-        let db = sled::open(dir.path()).expect("opens");
-        db.insert(b"application", b"orange-ticket-bot".as_slice())
-            .expect("write");
-        db.flush().expect("flush");
-    }
+    sled_holding(dir.path(), &[(b"application", b"orange-ticket-bot")]);
     let opened = Store::open(dir.path());
     assert!(
         opened.is_ok(),
@@ -29,13 +35,13 @@ fn a_first_open_cut_short_is_finished_not_called_foreign() {
 #[test]
 fn a_marker_beside_other_data_is_still_foreign() {
     let dir = tempfile::tempdir().expect("tempdir");
-    {
-        let db = sled::open(dir.path()).expect("opens");
-        db.insert(b"application", b"orange-ticket-bot".as_slice())
-            .expect("write");
-        db.insert(b"user:1", b"alice".as_slice()).expect("write");
-        db.flush().expect("flush");
-    }
+    sled_holding(
+        dir.path(),
+        &[
+            (b"application", b"orange-ticket-bot"),
+            (b"user:1", b"alice"),
+        ],
+    );
     let err = Store::open(dir.path()).err().map(|e| e.to_string());
     assert!(
         err.as_deref()
