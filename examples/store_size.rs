@@ -26,7 +26,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let write = started.elapsed();
     store.flush().await?;
-    let reported = store.size_on_disk()?;
+    let reported = store.size_on_disk().await?;
     let mut on_disk = 0u64;
     for entry in walk(dir.path())? {
         on_disk += entry;

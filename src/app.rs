@@ -17,7 +17,7 @@ use crate::core::Core;
 use crate::discord;
 use crate::orange::OrangeClient;
 use crate::sandbox::{self, RunningSandbox, SandboxOptions};
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, StoreOptions};
 use crate::watcher::{Watcher, WatcherOptions};
 
 /// Why a mode stopped with a failure. [`AppError::report`] words it, causes included, for the
@@ -280,7 +280,11 @@ impl Running {
 pub async fn build_core(settings: &Settings) -> Result<(Core, Option<RunningSandbox>), AppError> {
     // The store first: its lock keeps a second bot off this data directory, and so off the
     // embedded sandbox's world file beside it.
-    let store = Store::open(&settings.store.path)?;
+    let store = Store::open_async(
+        settings.store.path.clone(),
+        StoreOptions::from_settings(&settings.store),
+    )
+    .await?;
     let mut effective = settings.clone();
     let (credentials, sandbox) = match settings.orange_credentials() {
         Some(credentials) => (credentials, None),

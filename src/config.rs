@@ -156,6 +156,8 @@ pub struct DiscordSettings {
 #[serde(deny_unknown_fields)]
 pub struct StoreSettings {
     pub path: PathBuf,
+    /// Audit entries kept; older ones are dropped as new ones are written.
+    pub audit_keep: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -300,6 +302,7 @@ impl Settings {
             ("orange.request_timeout_ms", self.orange.request_timeout_ms),
             ("orange.max_body_bytes", self.orange.max_body_bytes),
             ("watcher.interval_secs", self.watcher.interval_secs),
+            ("store.audit_keep", self.store.audit_keep as u64),
             ("sandbox.token_ttl_secs", self.sandbox.token_ttl_secs),
             (
                 "core.description_max_chars",

@@ -49,13 +49,13 @@ struct Snapshot {
     comments: u64,
 }
 
-fn snapshot(e: &Env) -> Snapshot {
+async fn snapshot(e: &Env) -> Snapshot {
     let store = e.core.store();
     let counters = e.sandbox.control().counters();
     Snapshot {
-        links: store.links().expect("links"),
-        tracked: store.tracked_tickets().expect("tracked").len(),
-        subscriptions: store.subscriptions().expect("subs").len(),
+        links: store.links().await.expect("links"),
+        tracked: store.tracked_tickets().await.expect("tracked").len(),
+        subscriptions: store.subscriptions().await.expect("subs").len(),
         tickets_at_orange: e.sandbox.control().ticket_count(),
         creates: counters.calls(Op::CreateTicket),
         comments: counters.calls(Op::AddComment),
@@ -82,7 +82,7 @@ async fn rejected_inputs_say_why_and_change_nothing() {
         .expect("profile");
     // Warm the service cache so the snapshot below is taken after that read.
     e.core.services().await.expect("services");
-    let before = snapshot(&e);
+    let before = snapshot(&e).await;
 
     let cases: Vec<(&str, CreateInput, String)> = vec![
         (
@@ -114,7 +114,7 @@ async fn rejected_inputs_say_why_and_change_nothing() {
     for (what, input, message) in cases {
         let err = e.core.create_ticket(&ada, input, &Here).await.unwrap_err();
         assert_eq!(err.user_message(), message, "{what}");
-        assert_eq!(snapshot(&e), before, "{what} changed something");
+        assert_eq!(snapshot(&e).await, before, "{what} changed something");
     }
 
     let err = e.core.show(&ada, Some("12/34")).await.unwrap_err();
@@ -183,7 +183,11 @@ async fn rejected_inputs_say_why_and_change_nothing() {
         err.user_message(),
         "Orange needs a contact for the ticket: set yours first with `/ticket profile`."
     );
-    assert_eq!(snapshot(&e), before, "the reads above changed something");
+    assert_eq!(
+        snapshot(&e).await,
+        before,
+        "the reads above changed something"
+    );
     e.sandbox.shutdown().await;
 }
 
@@ -233,7 +237,7 @@ async fn roles_are_enforced_in_the_core_and_denials_are_audited() {
         err.user_message(),
         "You need one of these roles to link tickets here: noc."
     );
-    assert!(e.core.store().links().expect("links").is_empty());
+    assert!(e.core.store().links().await.expect("links").is_empty());
     let (linked, home) = e
         .core
         .link(&noc, "1234567890", &Here)
@@ -242,7 +246,7 @@ async fn roles_are_enforced_in_the_core_and_denials_are_audited() {
     assert_eq!(linked.id.as_str(), "1234567890");
     assert_eq!(home.conversation, noc.conversation);
 
-    let audit = e.core.store().audit_log(10).expect("audit");
+    let audit = e.core.store().audit_log(10).await.expect("audit");
     let outcomes: Vec<_> = audit
         .iter()
         .map(|a| {
@@ -315,7 +319,7 @@ async fn a_restart_keeps_links_profiles_subscriptions_and_settings() {
             .map(|c| c.full_name()),
         Some("Grace Hopper".to_owned())
     );
-    let subs = store.subscriptions().expect("subs");
+    let subs = store.subscriptions().await.expect("subs");
     assert_eq!(subs.len(), 1);
     assert_eq!(
         subs[0].1.statuses,

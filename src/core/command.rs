@@ -129,7 +129,7 @@ impl Core {
             Command::Unlink => Outcome::Unlinked(self.unlink(actor).await?),
             Command::Status => Outcome::Status {
                 orange: self.api_status().await?,
-                bot: self.bot_status()?,
+                bot: self.bot_status().await?,
             },
             Command::Follow { services, statuses } => {
                 Outcome::Following(self.follow(actor, &services, &statuses).await?)
@@ -229,11 +229,11 @@ impl Core {
     }
 
     /// The bot's own counts.
-    pub fn bot_status(&self) -> Result<BotStatus, CoreError> {
+    pub async fn bot_status(&self) -> Result<BotStatus, CoreError> {
         Ok(BotStatus {
-            tracked_tickets: self.store.tracked_tickets()?.len(),
-            links: self.store.links()?.len(),
-            feeds: self.store.subscriptions()?.len(),
+            tracked_tickets: self.store.tracked_tickets().await?.len(),
+            links: self.store.links().await?.len(),
+            feeds: self.store.subscriptions().await?.len(),
         })
     }
 }

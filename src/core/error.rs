@@ -2,6 +2,7 @@
 //! the `Display`/source chain is for logs.
 
 use crate::orange::OrangeError;
+use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {
@@ -15,7 +16,7 @@ pub enum CoreError {
     Orange(#[from] OrangeError),
     /// The bot's own storage failed.
     #[error("store: {0}")]
-    Store(String),
+    Store(#[from] StoreError),
     /// The transport could not make the ticket's conversation (e.g. Discord refused a thread).
     #[error("home: {0}")]
     Home(String),

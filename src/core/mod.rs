@@ -27,13 +27,7 @@ pub use tickets::{CreateInput, Created, SearchInput, is_bot_note};
 use crate::config::Settings;
 use crate::domain::{Actor, ApiStatus, AuditEntry, Permission, TicketId};
 use crate::orange::OrangeClient;
-use crate::store::{Store, StoreError};
-
-impl From<StoreError> for CoreError {
-    fn from(e: StoreError) -> Self {
-        CoreError::Store(e.to_string())
-    }
-}
+use crate::store::{Durability, Store};
 
 /// The use cases and the handles they need. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -73,8 +67,8 @@ impl Core {
 
     /// Ticket ids to suggest: those linked to conversations, then those seen lately; each once.
     /// From memory and the store only (autocomplete must not wait on Orange).
-    pub fn known_tickets(&self) -> Result<Vec<TicketId>, CoreError> {
-        let mut out = self.store.tracked_tickets()?;
+    pub async fn known_tickets(&self) -> Result<Vec<TicketId>, CoreError> {
+        let mut out = self.store.tracked_tickets().await?;
         let recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
         for id in recent.iter() {
             if !out.contains(id) {
@@ -134,19 +128,30 @@ impl Core {
                 permission_verb(permission)
             ),
         };
-        self.audit(actor, action, None, &format!("denied: {reason}"))
+        let outcome = format!("denied: {reason}");
+        self.audit(actor, action, None, &outcome, Durability::Unflushed)
             .await;
         Err(CoreError::Denied(reason))
     }
 
     /// Audits an interaction the transport refused (e.g. from a guild that is not allowed).
     pub async fn audit_refusal(&self, actor: &Actor, action: &str, reason: &str) {
-        self.audit(actor, action, None, &format!("refused: {reason}"))
+        let outcome = format!("refused: {reason}");
+        self.audit(actor, action, None, &outcome, Durability::Unflushed)
             .await;
     }
 
     /// Appends to the audit log. An audit failure is logged, not shown: the action itself happened.
-    async fn audit(&self, actor: &Actor, action: &str, ticket: Option<&TicketId>, outcome: &str) {
+    /// Only entries of changes wait for the disk (`durability`): a refusal or a denial changed
+    /// nothing, and must not cost an fsync each.
+    async fn audit(
+        &self,
+        actor: &Actor,
+        action: &str,
+        ticket: Option<&TicketId>,
+        outcome: &str,
+        durability: Durability,
+    ) {
         let entry = AuditEntry {
             at: Utc::now(),
             user_key: actor.user_key.clone(),
@@ -156,12 +161,12 @@ impl Core {
             ticket: ticket.cloned(),
             outcome: outcome.to_owned(),
         };
-        if let Err(e) = self.store.audit(&entry).await {
+        if let Err(e) = self.store.audit(&entry, durability).await {
             tracing::error!(error = %e, action, "audit write failed");
         }
     }
 
-    /// Audits the outcome of `result` and passes it through.
+    /// Audits the outcome of a change (on disk before it returns) and passes it through.
     async fn audited<T>(
         &self,
         actor: &Actor,
@@ -173,7 +178,8 @@ impl Core {
             Ok(_) => "ok".to_owned(),
             Err(e) => format!("failed: {e}"),
         };
-        self.audit(actor, action, ticket, &outcome).await;
+        self.audit(actor, action, ticket, &outcome, Durability::Flushed)
+            .await;
         result
     }
 }

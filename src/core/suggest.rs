@@ -64,9 +64,10 @@ impl Core {
     }
 
     /// Ticket ids linked here or seen lately that contain `partial`.
-    pub fn suggest_tickets(&self, partial: &str) -> Result<Vec<Suggestion>, CoreError> {
+    pub async fn suggest_tickets(&self, partial: &str) -> Result<Vec<Suggestion>, CoreError> {
         Ok(self
-            .known_tickets()?
+            .known_tickets()
+            .await?
             .into_iter()
             .filter(|id| matches(id.as_str(), partial.trim_start_matches('#')))
             .take(MAX_SUGGESTIONS)

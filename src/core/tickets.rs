@@ -238,7 +238,8 @@ impl Core {
     ) -> Result<(), CoreError> {
         let others = self
             .store
-            .conversations_for(&ticket.id)?
+            .conversations_for(&ticket.id)
+            .await?
             .into_iter()
             .any(|c| c != *conversation);
         self.store.link(conversation, &ticket.id).await?;
@@ -402,7 +403,7 @@ impl Core {
         let result = match self.store.unlink(&actor.conversation).await {
             Ok(Some(id)) => {
                 // Nobody follows it any more: a later link starts from a fresh snapshot.
-                if self.store.conversations_for(&id)?.is_empty() {
+                if self.store.conversations_for(&id).await?.is_empty() {
                     self.store.drop_snapshot(&id).await?;
                 }
                 Ok(id)

@@ -120,6 +120,7 @@ impl Notifier for DiscordNotifier {
                         .core
                         .store()
                         .conversations_for(&n.ticket)
+                        .await
                         .ok()
                         .and_then(|c| c.into_iter().find(|c| c.transport == Transport::Discord));
                     notice::feed(n, ticket, home.as_ref())

@@ -27,9 +27,9 @@ const FEED_SINCE: &str = "feed_since";
 
 /// Every conversation following the team's tickets, with its filters (a team's feed channel has
 /// none).
-pub fn feeds(store: &Store) -> Result<Vec<(Conversation, Subscription)>, StoreError> {
-    let mut out = store.subscriptions()?;
-    for (_, settings) in store.teams()? {
+pub async fn feeds(store: &Store) -> Result<Vec<(Conversation, Subscription)>, StoreError> {
+    let mut out = store.subscriptions().await?;
+    for (_, settings) in store.teams().await? {
         if let Some(feed) = settings.feed
             && !out.iter().any(|(c, _)| *c == feed)
         {
@@ -97,7 +97,7 @@ impl<N: Notifier> Watcher<N> {
         failures: &mut Failures,
     ) -> Result<(), StoreError> {
         let store = self.core.store();
-        let feeds = feeds(store)?;
+        let feeds = feeds(store).await?;
         if feeds.is_empty() {
             // With no feed, nothing is looked at: the next feed starts from what exists then.
             if store.watcher_value(FEED_SINCE)?.is_some() {
@@ -110,7 +110,7 @@ impl<N: Notifier> Watcher<N> {
             .watcher_value(FEED_SINCE)?
             .and_then(|v| DateTime::parse_from_rfc3339(&v).ok())
             .map(|d| d.with_timezone(&Utc));
-        let followed: HashSet<TicketId> = store.tracked_tickets()?.into_iter().collect();
+        let followed: HashSet<TicketId> = store.tracked_tickets().await?.into_iter().collect();
         let mut batch = FeedBatch {
             feeds: &feeds,
             now: started,
@@ -172,7 +172,8 @@ impl<N: Notifier> Watcher<N> {
     ) -> Result<(), StoreError> {
         let store = self.core.store();
         let gone: Vec<TicketId> = store
-            .feed_seen_all()?
+            .feed_seen_all()
+            .await?
             .into_iter()
             .filter(|(id, status)| {
                 !status.is_final()

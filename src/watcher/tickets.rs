@@ -36,7 +36,7 @@ impl<N: Notifier> Watcher<N> {
         failures: &mut Failures,
     ) -> Seen {
         let store = self.core.store().clone();
-        let open = match open_tickets(&store) {
+        let open = match open_tickets(&store).await {
             Ok(open) => open,
             Err(e) => {
                 failures.store("reading the followed tickets", &e);
@@ -44,7 +44,7 @@ impl<N: Notifier> Watcher<N> {
             }
         };
         out.tracked = open.len();
-        let feeds = match super::feeds::feeds(&store) {
+        let feeds = match super::feeds::feeds(&store).await {
             Ok(feeds) => feeds,
             Err(e) => {
                 failures.store("reading the feeds", &e);
@@ -220,7 +220,8 @@ impl<N: Notifier> Watcher<N> {
         }
         let now = Utc::now();
         let mut notifications: Vec<Notification> = store
-            .conversations_for(&ticket.id)?
+            .conversations_for(&ticket.id)
+            .await?
             .into_iter()
             .map(|c| {
                 Notification::new(c, ticket.id.clone(), changes.clone(), Audience::Thread, now)
@@ -243,11 +244,11 @@ impl<N: Notifier> Watcher<N> {
 }
 
 /// The followed tickets that are not final, with their snapshots.
-fn open_tickets(
+async fn open_tickets(
     store: &crate::store::Store,
 ) -> Result<Vec<(TicketId, Option<Ticket>)>, crate::store::StoreError> {
     let mut open = Vec::new();
-    for id in store.tracked_tickets()? {
+    for id in store.tracked_tickets().await? {
         let snapshot = store.snapshot(&id)?;
         if !snapshot.as_ref().is_some_and(|t| t.status.is_final()) {
             open.push((id, snapshot));

@@ -165,7 +165,7 @@ async fn direct_messages_and_other_guilds_get_one_polite_refusal_which_is_audite
     let (_, other) = bot.ask(&ticket("status").in_guild(OTHER_GUILD)).await;
     assert_eq!(other.content(), "This bot is not enabled for this server.");
     assert!(other.is_ephemeral());
-    let audit = bot.core().store().audit_log(10).expect("audit");
+    let audit = bot.core().store().audit_log(10).await.expect("audit");
     let refusals: Vec<(&str, &str, &str)> = audit
         .iter()
         .map(|a| (a.user_key.as_str(), a.action.as_str(), a.outcome.as_str()))
@@ -205,6 +205,13 @@ async fn autocomplete_for_a_refused_actor_offers_nothing_and_audits_nothing() {
         let answer = bot.suggest(&payload).await;
         assert_eq!(answer["data"]["choices"], serde_json::json!([]));
     }
-    assert!(bot.core().store().audit_log(10).expect("audit").is_empty());
+    assert!(
+        bot.core()
+            .store()
+            .audit_log(10)
+            .await
+            .expect("audit")
+            .is_empty()
+    );
     bot.shutdown().await;
 }

@@ -275,7 +275,10 @@ async fn killed_at_random_the_bot_posts_every_change_exactly_once() {
             }
         }
         let store = Store::open(&store_path).expect("store");
-        println!("outbox: {:?}", store.pending().expect("outbox"));
+        println!(
+            "outbox: {:?}",
+            store.pending(0, usize::MAX).await.expect("outbox")
+        );
     }
     assert!(changes >= 20, "the test made too few changes: {changes}");
     assert_eq!(

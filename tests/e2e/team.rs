@@ -19,7 +19,14 @@ async fn follow_and_unfollow_are_for_administrators() {
         denied.content(),
         "Only team administrators may change the bot's settings here."
     );
-    assert!(bot.core().store().subscriptions().expect("read").is_empty());
+    assert!(
+        bot.core()
+            .store()
+            .subscriptions()
+            .await
+            .expect("read")
+            .is_empty()
+    );
 
     let (_, follow) = bot
         .ask(
@@ -33,7 +40,7 @@ async fn follow_and_unfollow_are_for_administrators() {
         follow.content(),
         "Following the ticket feed here (services: LD000000; statuses: ongoing, restored)."
     );
-    let subscriptions = bot.core().store().subscriptions().expect("read");
+    let subscriptions = bot.core().store().subscriptions().await.expect("read");
     assert_eq!(subscriptions.len(), 1);
     assert_eq!(subscriptions[0].0, Conversation::discord(CHANNEL_ID));
 
@@ -235,6 +242,7 @@ async fn config_takes_one_setting_at_a_time_and_roles_need_a_permission() {
         bot.core()
             .store()
             .audit_log(10)
+            .await
             .expect("audit")
             .iter()
             .filter(|a| a.action == "admin")

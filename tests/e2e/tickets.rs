@@ -303,7 +303,7 @@ async fn bad_input_gets_a_clear_private_answer_and_stores_nothing() {
 
     assert_eq!(bot.sandbox().ticket_count(), tickets, "no ticket opened");
     assert!(bot.fake.threads().is_empty(), "no thread");
-    assert!(bot.core().store().links().expect("links").is_empty());
+    assert!(bot.core().store().links().await.expect("links").is_empty());
     assert_eq!(bot.sandbox().counters().calls(Operation::AddComment), 0);
     bot.shutdown().await;
 }
@@ -441,7 +441,7 @@ async fn link_in_a_channel_opens_a_thread_unlink_and_link_again_in_that_thread()
         .ask(&ticket("unlink").in_thread(thread, CHANNEL_ID))
         .await;
     assert_eq!(unlinked.content(), "Unlinked from ticket 1234567890.");
-    assert!(bot.core().store().links().expect("links").is_empty());
+    assert!(bot.core().store().links().await.expect("links").is_empty());
 
     let (_, again) = bot
         .ask(
@@ -601,7 +601,7 @@ async fn when_discord_refuses_the_thread_the_user_still_gets_the_new_id() {
         bot.sandbox().ticket(&id).is_some(),
         "the ticket exists at Orange"
     );
-    assert!(bot.core().store().links().expect("links").is_empty());
+    assert!(bot.core().store().links().await.expect("links").is_empty());
     bot.shutdown().await;
 }
 

@@ -242,7 +242,14 @@ async fn discord_errors_postpone_delivery_and_nothing_is_posted_twice() {
         (1, 0, 1),
         "{failed:?}"
     );
-    let sent = bot.core().store().pending().expect("outbox")[0].1.clone();
+    let sent = bot
+        .core()
+        .store()
+        .pending(0, usize::MAX)
+        .await
+        .expect("outbox")[0]
+        .1
+        .clone();
     bot.fake.fail_next(
         "POST /channels/{channel_id}/messages",
         Fault::RateLimited {
@@ -318,7 +325,13 @@ async fn a_deleted_thread_is_unlinked_and_the_others_still_served() {
         Some(kept.id.clone())
     );
     assert_eq!(updates(&bot, kept.thread).len(), 1);
-    assert!(store.pending().expect("outbox").is_empty());
+    assert!(
+        store
+            .pending(0, usize::MAX)
+            .await
+            .expect("outbox")
+            .is_empty()
+    );
     // The deleted thread answered Unknown Channel: that is the point of the test.
     bot.shutdown_expecting(&["POST /channels/{channel_id}/messages"])
         .await;

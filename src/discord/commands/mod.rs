@@ -178,9 +178,9 @@ async fn show_form(ctx: Context<'_>, form: serenity::CreateModal) -> Result<(), 
 }
 
 /// Suggestions as Discord's autocomplete answer; none for a refused actor.
-fn choices(
+async fn choices(
     ctx: Context<'_>,
-    suggestions: impl FnOnce(&Data) -> Vec<Suggestion>,
+    suggestions: impl AsyncFnOnce(&Data) -> Vec<Suggestion>,
 ) -> CreateAutocompleteResponse {
     let admitted = match ctx {
         poise::Context::Application(app) => {
@@ -189,7 +189,7 @@ fn choices(
         poise::Context::Prefix(_) => false,
     };
     let list = if admitted {
-        suggestions(ctx.data())
+        suggestions(ctx.data()).await
     } else {
         Vec::new()
     };

@@ -11,7 +11,7 @@ use crate::domain::{ServiceNumber, SortColumn, Status, TechnicalNumber};
 use crate::render::Reply;
 
 async fn ac_service(ctx: Context<'_>, partial: &str) -> CreateAutocompleteResponse {
-    choices(ctx, |d| d.core.suggest_services(partial))
+    choices(ctx, async |d| d.core.suggest_services(partial)).await
 }
 
 async fn ac_technical(ctx: Context<'_>, partial: &str) -> CreateAutocompleteResponse {
@@ -19,18 +19,20 @@ async fn ac_technical(ctx: Context<'_>, partial: &str) -> CreateAutocompleteResp
         poise::Context::Application(app) => typed_option(&app.interaction.data.options, "service"),
         poise::Context::Prefix(_) => None,
     };
-    choices(ctx, |d| {
+    choices(ctx, async |d| {
         d.core.suggest_technical(service.as_deref(), partial)
     })
+    .await
 }
 
 async fn ac_ticket(ctx: Context<'_>, partial: &str) -> CreateAutocompleteResponse {
-    choices(ctx, |d| {
-        d.core.suggest_tickets(partial).unwrap_or_else(|e| {
+    choices(ctx, async |d| {
+        d.core.suggest_tickets(partial).await.unwrap_or_else(|e| {
             tracing::warn!(error = %e, "ticket suggestions unavailable");
             Vec::new()
         })
     })
+    .await
 }
 
 /// Open an Orange ticket: pick the service, then describe the fault in a form

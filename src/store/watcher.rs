@@ -1,0 +1,93 @@
+//! The watcher's own bookkeeping: the status each ticket had when the team feeds last saw it, and
+//! named values (e.g. when it last looked for new tickets).
+
+use sled::Transactional;
+
+use super::codec::{encode, ticket_from_bytes};
+use super::outbox::{enqueue, numbered, outbox_records};
+use super::{Store, StoreError};
+use crate::domain::{Notification, Status, Ticket, TicketId};
+
+impl Store {
+    /// Saves what the team feeds have seen of some tickets and enqueues the feed notifications
+    /// that caused, in one transaction (like [`Store::record`]). Durable when it returns.
+    ///
+    /// `unfollowed` are tickets nobody follows, saved as their snapshot so their feed lines can
+    /// name their service (a followed ticket's snapshot is the watcher's, never overwritten here).
+    pub async fn record_feed(
+        &self,
+        seen: &[(TicketId, Status)],
+        unfollowed: &[Ticket],
+        notifications: &[Notification],
+    ) -> Result<Vec<u64>, StoreError> {
+        let seen: Vec<(Vec<u8>, String)> = seen
+            .iter()
+            .map(|(id, status)| (id.as_str().as_bytes().to_vec(), status.as_wire().to_owned()))
+            .collect();
+        let mut snapshots = Vec::with_capacity(unfollowed.len());
+        for t in unfollowed {
+            snapshots.push((t.id.as_str().as_bytes().to_vec(), encode(t)?));
+        }
+        let records = outbox_records(notifications)?;
+        self.durably(move |store| {
+            let items = numbered(&store.db, records)?;
+            let trees = (&store.feed_seen, &store.outbox, &store.snapshots);
+            trees.transaction(|(feed_seen, outbox, snap)| {
+                for (id, status) in &seen {
+                    feed_seen.insert(id.as_slice(), status.as_bytes())?;
+                }
+                for (id, ticket) in &snapshots {
+                    snap.insert(id.as_slice(), ticket.as_slice())?;
+                }
+                enqueue(outbox, &items)?;
+                Ok(())
+            })?;
+            Ok(items.into_iter().map(|(seq, _)| seq).collect())
+        })
+        .await
+    }
+
+    /// The status the team feeds last saw `ticket` in; `None` if they never saw it.
+    pub fn feed_seen(&self, ticket: &TicketId) -> Result<Option<Status>, StoreError> {
+        Ok(self
+            .feed_seen
+            .get(ticket.as_str().as_bytes())?
+            .map(|raw| Status::from_wire(&String::from_utf8_lossy(&raw))))
+    }
+
+    /// Every ticket the team feeds have seen, with its status then.
+    pub async fn feed_seen_all(&self) -> Result<Vec<(TicketId, Status)>, StoreError> {
+        self.blocking(|store| {
+            store
+                .feed_seen
+                .iter()
+                .map(|kv| {
+                    let (k, v) = kv?;
+                    Ok((
+                        ticket_from_bytes(&k)?,
+                        Status::from_wire(&String::from_utf8_lossy(&v)),
+                    ))
+                })
+                .collect()
+        })
+        .await
+    }
+
+    /// A value of the watcher's bookkeeping.
+    pub fn watcher_value(&self, name: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .watcher
+            .get(name.as_bytes())?
+            .map(|raw| String::from_utf8_lossy(&raw).into_owned()))
+    }
+
+    /// Sets a value of the watcher's bookkeeping. Durable when it returns.
+    pub async fn set_watcher_value(&self, name: &str, value: &str) -> Result<(), StoreError> {
+        let (name, value) = (name.to_owned(), value.to_owned());
+        self.durably(move |store| {
+            store.watcher.insert(name.as_bytes(), value.as_bytes())?;
+            Ok(())
+        })
+        .await
+    }
+}
