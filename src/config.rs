@@ -121,7 +121,9 @@ pub struct RetrySettings {
     pub base_delay_ms: u64,
     pub max_delay_ms: u64,
     pub interactive_deadline_ms: u64,
-    pub create_deadline_ms: u64,
+    /// Writes (a new ticket, a comment): deferred commands, with time to resolve an ambiguous
+    /// failure.
+    pub write_deadline_ms: u64,
     pub background_deadline_ms: u64,
 }
 

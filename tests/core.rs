@@ -424,3 +424,35 @@ async fn the_embedded_sandbox_moves_tickets_on_its_own_clock_unless_turned_off()
         sandbox.shutdown().await;
     }
 }
+
+#[tokio::test]
+async fn a_comment_orange_answers_slowly_is_added_once_not_left_unknown() {
+    // Commands are deferred, so a write may take longer than a read: a comment whose answer takes
+    // 3 s (beyond the 2.5 s interactive deadline) is still added, once, and reported added.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let e = env(dir.path()).await;
+    let ada = actor("ada", 100, &[]);
+    e.core
+        .set_profile(&ada, "Ada", "Lovelace", Some("ada@example.net"), None)
+        .await
+        .expect("profile");
+    let created = e
+        .core
+        .create_ticket(&ada, create("LD000000", "LD000001", "slow comments"), &Here)
+        .await
+        .expect("created");
+    let ticket = created.id;
+    let mut faults = e.sandbox.control().faults();
+    faults.latency_ms_by_op.insert(Op::AddComment, 3000);
+    e.sandbox.control().set_faults(faults);
+
+    let id = e
+        .core
+        .comment(&ada, Some(ticket.as_str()), "still waiting for the splice")
+        .await
+        .expect("added despite the slow answer");
+    assert_eq!(id, ticket);
+    let counters = e.sandbox.control().counters();
+    assert_eq!(counters.calls(Op::AddComment), 1, "sent once");
+    e.sandbox.shutdown().await;
+}

@@ -132,7 +132,7 @@ impl Core {
         };
         let id = self
             .orange
-            .create_ticket(&new, self.orange.for_create())
+            .create_ticket(&new, self.orange.for_write())
             .await?;
         tracing::info!(ticket.id = %id, "ticket created");
         // Reading it back is a courtesy; the ticket exists either way.
@@ -297,7 +297,7 @@ impl Core {
                 text: format!("{attribution}{text}"),
             };
             self.orange
-                .add_comment(&id, &comment, self.orange.interactive())
+                .add_comment(&id, &comment, self.orange.for_write())
                 .await?;
             Ok(id)
         }

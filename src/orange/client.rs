@@ -122,10 +122,11 @@ impl OrangeClient {
         ))
     }
 
-    /// The deadline for opening a ticket: long enough to resolve an ambiguous failure.
-    pub fn for_create(&self) -> Deadline {
+    /// The deadline for a write (a new ticket, a comment): long enough to wait for a slow answer
+    /// and to resolve an ambiguous failure.
+    pub fn for_write(&self) -> Deadline {
         Deadline::after(Duration::from_millis(
-            self.inner.settings.retry.create_deadline_ms,
+            self.inner.settings.retry.write_deadline_ms,
         ))
     }
 
