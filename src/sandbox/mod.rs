@@ -5,6 +5,7 @@
 //!
 //! - `state`: the account, tickets, lifecycle and clock; `seed`: the generated data;
 //! - `server`: the gateway every call passes through and the router; `routes`: the API handlers;
+//! - `encode`: domain -> Orange's response shapes, quirks included;
 //! - `auth`: token endpoint and bearer check; `faults`: fault injection and counters;
 //! - `control`: [`SandboxControl`] and the `/_sandbox/` control API; `error`: Orange's error body;
 //! - `persist`: the world saved to a file after every change and reloaded at start, when
@@ -12,6 +13,7 @@
 
 mod auth;
 mod control;
+mod encode;
 mod error;
 mod faults;
 mod persist;

@@ -6,13 +6,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDateTime, Utc};
 
+use super::encode::{services_to_wire, ticket_to_wire};
 use super::error::{ApiError, code, parse_json};
 use super::faults::Operation;
 use super::server::{AppState, Inner, Reply, gateway};
 use super::state::{SandboxError, SearchQuery};
 use crate::domain::SortColumn;
 use crate::domain::{ContactMedium, Party, Status};
-use crate::orange::convert::services_to_wire;
 use crate::orange::wire::{
     AddCommentRequest, ApiStatusDto, ComponentStatusDto, CreateTicketRequest, CreateTicketResponse,
     SearchEnvelope, SearchTicketsDto, TicketDto, TicketEnvelope, TicketIdDto,
@@ -155,7 +155,7 @@ pub(crate) async fn get_ticket(
             .ticket(&id)
             .ok_or_else(|| SandboxError::UnknownTicket(id.clone()))?;
         Reply::json(&TicketEnvelope {
-            ticket: TicketDto::from(ticket),
+            ticket: ticket_to_wire(ticket),
         })
     })
     .await
@@ -177,7 +177,7 @@ pub(crate) async fn search(
             .map(|t| TicketDto {
                 // Search results carry no notes.
                 note: None,
-                ..TicketDto::from(t)
+                ..ticket_to_wire(t)
             })
             .collect();
         let pages = page.total.div_ceil(q.page_size as usize);
