@@ -181,6 +181,13 @@ pub struct SandboxSettings {
     pub embedded_auto_advance_secs: u64,
 }
 
+impl SandboxSettings {
+    /// Longest token lifetime (a year): longer ones overflow the sandbox clock's arithmetic.
+    pub const MAX_TOKEN_TTL_SECS: u64 = 366 * 24 * 3600;
+    /// Longest lifecycle period (a year).
+    pub const MAX_AUTO_ADVANCE_SECS: u64 = 366 * 24 * 3600;
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -326,6 +333,31 @@ impl Settings {
                 return Err(ConfigError::Invalid {
                     key: key.into(),
                     expected: "a number greater than 0".into(),
+                });
+            }
+        }
+        let sb = &self.sandbox;
+        for (key, value, max) in [
+            (
+                "sandbox.token_ttl_secs",
+                sb.token_ttl_secs,
+                SandboxSettings::MAX_TOKEN_TTL_SECS,
+            ),
+            (
+                "sandbox.auto_advance_secs",
+                sb.auto_advance_secs,
+                SandboxSettings::MAX_AUTO_ADVANCE_SECS,
+            ),
+            (
+                "sandbox.embedded_auto_advance_secs",
+                sb.embedded_auto_advance_secs,
+                SandboxSettings::MAX_AUTO_ADVANCE_SECS,
+            ),
+        ] {
+            if value > max {
+                return Err(ConfigError::Invalid {
+                    key: key.into(),
+                    expected: format!("at most {max} (seconds), got {value}"),
                 });
             }
         }

@@ -110,6 +110,30 @@ fn a_bad_setting_names_its_key() {
     assert!(text(&out).contains("missing.toml"), "{}", text(&out));
 }
 
+#[test]
+fn sandbox_settings_past_their_bounds_name_their_key() {
+    // A token lifetime this long overflowed the sandbox's clock arithmetic on every API call.
+    for key in [
+        "TOKEN_TTL_SECS",
+        "AUTO_ADVANCE_SECS",
+        "EMBEDDED_AUTO_ADVANCE_SECS",
+    ] {
+        let out = bot(
+            &["check"],
+            &[(&format!("OTB__SANDBOX__{key}"), "100000000000000000")],
+        );
+        assert_eq!(out.status.code(), Some(2), "{key}: {}", text(&out));
+        assert!(
+            text(&out).contains(&format!(
+                "sandbox.{} is invalid: expected at most",
+                key.to_lowercase()
+            )),
+            "{}",
+            text(&out)
+        );
+    }
+}
+
 /// The id in the console's "Ticket … opened in this session." line.
 fn opened_id(stdout: &str) -> String {
     stdout

@@ -6,6 +6,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDateTime, Utc};
 
+use super::bounds::{self, MAX_NOTE_TEXT, MAX_SHORT_TEXT};
 use super::encode::{services_to_wire, ticket_to_wire};
 use super::error::{ApiError, code, parse_json};
 use super::faults::Operation;
@@ -20,6 +21,13 @@ use crate::orange::wire::{
 
 /// The longest description Orange accepts.
 const MAX_DESCRIPTION: usize = 4000;
+/// Contact media of one depositor.
+const MAX_CONTACT_MEDIA: usize = 16;
+
+/// A 400 when `text` is longer than `max` characters.
+fn bounded(key: &str, text: &str, max: usize) -> Result<(), ApiError> {
+    bounds::text(key, text, max).map_err(ApiError::bad_request)
+}
 
 impl From<SandboxError> for ApiError {
     fn from(e: SandboxError) -> Self {
@@ -101,6 +109,25 @@ pub(crate) async fn create_ticket(
                     ApiError::bad_request("relatedParty with role depositor and a name is required")
                 })?;
             let external_id = req.external_id.clone().filter(|e| !e.trim().is_empty());
+            bounded(
+                "externalId",
+                external_id.as_deref().unwrap_or(""),
+                MAX_SHORT_TEXT,
+            )?;
+            bounded("relatedParty.name", &depositor.name, MAX_SHORT_TEXT)?;
+            if depositor.media.len() > MAX_CONTACT_MEDIA {
+                return Err(ApiError::bad_request(format!(
+                    "relatedParty.contactMedium lists at most {MAX_CONTACT_MEDIA} entries"
+                )));
+            }
+            for m in &depositor.media {
+                bounded(
+                    "relatedParty.contactMedium.contactType",
+                    &m.kind,
+                    MAX_SHORT_TEXT,
+                )?;
+                bounded("relatedParty.contactMedium.id", &m.value, MAX_SHORT_TEXT)?;
+            }
             let id = inner.world.create_ticket(
                 &service,
                 &technical,
@@ -136,6 +163,8 @@ pub(crate) async fn add_comment(
         if req.note.text.trim().is_empty() {
             return Err(ApiError::bad_request("note.text is required"));
         }
+        bounded("note.type", &req.note.kind, MAX_SHORT_TEXT)?;
+        bounded("note.text", &req.note.text, MAX_NOTE_TEXT)?;
         let service = req.related_entity.id.clone().unwrap_or_default();
         inner.world.add_comment(&id, &service, req.note.text)?;
         Ok(Reply::empty())
@@ -210,6 +239,12 @@ fn parse_search(raw: &str, opts: &super::SandboxOptions) -> Result<SearchQuery, 
         ))),
         None => Err(ApiError::bad_request(format!("{name} is required"))),
     };
+    // Why: `reportedBy` is compared with every ticket of the account under the lock; a long one
+    // would keep the sandbox busy.
+    for (key, value) in &params {
+        bounded("a query parameter name", key, MAX_SHORT_TEXT)?;
+        bounded(key, value, MAX_SHORT_TEXT)?;
+    }
     fixed("ctxid", &opts.search.ctxid)?;
     fixed("sctxid", &opts.search.sctxid)?;
     let ascending = match get("sortAsc") {

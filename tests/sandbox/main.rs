@@ -8,6 +8,7 @@
 mod harness;
 
 mod auth;
+mod bounds;
 mod config;
 mod faults;
 mod lifecycle;
