@@ -38,6 +38,12 @@ pub enum ConfigError {
     },
     #[error("{key} is invalid: expected {expected}")]
     Invalid { key: String, expected: String },
+    #[error(
+        "no Orange credentials for Discord: set ORANGE_CLIENT_ID and ORANGE_CLIENT_SECRET, or set \
+         sandbox.serve_discord = true (OTB__SANDBOX__SERVE_DISCORD=true) to serve Discord users \
+         from the embedded Orange sandbox (not real tickets)"
+    )]
+    SandboxForDiscord,
     #[error("settings file {path} not found")]
     FileNotFound { path: PathBuf },
     #[error("bad setting: {0}")]
@@ -78,6 +84,11 @@ pub struct OrangeSettings {
     pub paths: OrangePaths,
     pub search: SearchSettings,
     pub retry: RetrySettings,
+    /// Whether the Orange at `base_url` is a sandbox: set by the app when it starts the embedded
+    /// one (and by tests for theirs), never read from a file. Discord then labels every card and
+    /// reply "Orange sandbox — not real tickets".
+    #[serde(skip)]
+    pub is_sandbox: bool,
 }
 
 impl OrangeSettings {
@@ -179,6 +190,9 @@ pub struct SandboxSettings {
     pub auto_advance_secs: u64,
     /// Lifecycle period of the sandbox the bot embeds when it has no Orange credentials; 0: off.
     pub embedded_auto_advance_secs: u64,
+    /// Serve Discord users from the embedded sandbox when no Orange credentials are set (every
+    /// card and reply then says so); off: Discord mode without credentials refuses to start.
+    pub serve_discord: bool,
 }
 
 impl SandboxSettings {
@@ -398,6 +412,15 @@ impl Settings {
             client_id: self.secrets.orange_client_id.clone()?,
             client_secret: self.secrets.orange_client_secret.clone()?,
         })
+    }
+
+    /// Whether Discord may be served: with Orange credentials, or from the embedded sandbox when
+    /// `sandbox.serve_discord` says so.
+    pub fn check_orange_for_discord(&self) -> Result<(), ConfigError> {
+        if self.orange_credentials().is_none() && !self.sandbox.serve_discord {
+            return Err(ConfigError::SandboxForDiscord);
+        }
+        Ok(())
     }
 
     /// The Discord bot token, for the modes that connect to Discord.

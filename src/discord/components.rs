@@ -169,14 +169,18 @@ async fn on_click(
     let Some(custom) = CustomId::parse(&click.data.custom_id) else {
         tracing::info!(custom_id = %click.data.custom_id, "click on an unknown component");
         return reply
-            .answer_ephemeral(http, &Reply::text(render::reply::unknown_button()))
+            .answer_ephemeral(
+                http,
+                data.banner(),
+                &Reply::text(render::reply::unknown_button()),
+            )
             .await;
     };
     let actor = match actor::admit(data, Source::component(click), "button").await {
         Ok(actor) => actor,
         Err(refusal) => {
             return reply
-                .answer_ephemeral(http, &Reply::text(refusal.user_message()))
+                .answer_ephemeral(http, data.banner(), &Reply::text(refusal.user_message()))
                 .await;
         }
     };
@@ -188,7 +192,7 @@ async fn on_click(
             Err(e) => {
                 tracing::warn!(error = %error::chain(&e), "search page failed");
                 reply
-                    .followup_ephemeral(http, &Reply::text(e.user_message()))
+                    .followup_ephemeral(http, data.banner(), &Reply::text(e.user_message()))
                     .await
             }
         };
@@ -197,7 +201,11 @@ async fn on_click(
         CustomId::Refresh(id) | CustomId::Comment(id) | CustomId::Follow(id) => id.clone(),
         _ => {
             return reply
-                .answer_ephemeral(http, &Reply::text(render::reply::unknown_button()))
+                .answer_ephemeral(
+                    http,
+                    data.banner(),
+                    &Reply::text(render::reply::unknown_button()),
+                )
                 .await;
         }
     };
@@ -206,7 +214,11 @@ async fn on_click(
     let linked = data.core.store().ticket_for(&here).ok().flatten();
     if linked.as_ref() != Some(&ticket) {
         return reply
-            .answer_ephemeral(http, &Reply::text(render::reply::card_not_linked(&ticket)))
+            .answer_ephemeral(
+                http,
+                data.banner(),
+                &Reply::text(render::reply::card_not_linked(&ticket)),
+            )
             .await;
     }
     match custom {
@@ -214,7 +226,7 @@ async fn on_click(
             reply.defer_ephemeral(http).await?;
             let result = match data.core.show(&actor, Some(id.as_str())).await {
                 Ok(t) => {
-                    let (embed, buttons) = threads::header_message(&t);
+                    let (embed, buttons) = threads::header_message(&t, data.banner());
                     let edit = EditMessage::new()
                         .embed(embed)
                         .components(buttons)
@@ -232,10 +244,11 @@ async fn on_click(
                     }
                 }
                 Err(e) => {
-                    return super::commands::finish_with(http, reply, Err(e), Vec::new()).await;
+                    return super::commands::finish_with(http, data, reply, Err(e), Vec::new())
+                        .await;
                 }
             };
-            super::commands::finish_with(http, reply, Ok(result), Vec::new()).await
+            super::commands::finish_with(http, data, reply, Ok(result), Vec::new()).await
         }
         CustomId::Comment(id) => {
             let form = data
@@ -247,12 +260,16 @@ async fn on_click(
                 Ok(Some(form)) => reply.modal(http, form).await,
                 Ok(None) => {
                     reply
-                        .answer_ephemeral(http, &Reply::text(render::reply::unknown_button()))
+                        .answer_ephemeral(
+                            http,
+                            data.banner(),
+                            &Reply::text(render::reply::unknown_button()),
+                        )
                         .await
                 }
                 Err(e) => {
                     reply
-                        .answer_ephemeral(http, &Reply::text(e.user_message()))
+                        .answer_ephemeral(http, data.banner(), &Reply::text(e.user_message()))
                         .await
                 }
             }
@@ -269,7 +286,9 @@ async fn on_click(
                     render::reply::follow_failed()
                 }
             };
-            reply.answer_ephemeral(http, &Reply::text(text)).await
+            reply
+                .answer_ephemeral(http, data.banner(), &Reply::text(text))
+                .await
         }
         _ => Ok(()),
     }
@@ -285,7 +304,7 @@ async fn on_submit(
         Ok(actor) => actor,
         Err(refusal) => {
             return reply
-                .answer_ephemeral(http, &Reply::text(refusal.user_message()))
+                .answer_ephemeral(http, data.banner(), &Reply::text(refusal.user_message()))
                 .await;
         }
     };
@@ -314,7 +333,11 @@ async fn on_submit(
         })),
         _ => {
             return reply
-                .answer_ephemeral(http, &Reply::text(render::reply::unknown_button()))
+                .answer_ephemeral(
+                    http,
+                    data.banner(),
+                    &Reply::text(render::reply::unknown_button()),
+                )
                 .await;
         }
     };
