@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use super::SandboxOptions;
+use super::error::ApiError;
 use super::faults::FaultConfig;
 use crate::config::SandboxSettings;
 
@@ -103,10 +104,12 @@ pub(crate) fn check_options(o: &SandboxOptions) -> Result<(), String> {
     check_faults(&o.faults).map_err(|e| format!("faults: {e}"))
 }
 
-/// `Err` when `text` is longer than `max` characters.
-pub(crate) fn text(key: &str, text: &str, max: usize) -> Result<(), String> {
+/// A 400 naming `key` when `text` is longer than `max` characters.
+pub(crate) fn text(key: &str, text: &str, max: usize) -> Result<(), ApiError> {
     if text.chars().count() > max {
-        return Err(format!("{key} is longer than {max} characters"));
+        return Err(ApiError::bad_request(format!(
+            "{key} is longer than {max} characters"
+        )));
     }
     Ok(())
 }

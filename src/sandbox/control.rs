@@ -15,7 +15,9 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
-use super::bounds::{self, MAX_ADVANCE_STEPS, MAX_CLOCK_JUMP_SECS, MAX_NOTE_TEXT, MAX_SHORT_TEXT};
+use super::bounds::{
+    self, MAX_ADVANCE_STEPS, MAX_CLOCK_JUMP_SECS, MAX_NOTE_TEXT, MAX_SHORT_TEXT, text as bounded,
+};
 use super::error::{ApiError, code, parse_json};
 use super::faults::{Counters, FaultConfig};
 use super::server::{AppState, Shared};
@@ -151,11 +153,6 @@ fn body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
         let message = status.canonical_reason().unwrap_or("Bad request");
         ApiError::new(status, code::BAD_REQUEST, message, e.body_text())
     })
-}
-
-/// A 400 when `text` is longer than `max` characters.
-fn bounded(key: &str, text: &str, max: usize) -> Result<(), ApiError> {
-    bounds::text(key, text, max).map_err(ApiError::bad_request)
 }
 
 fn control(shared: AppState) -> SandboxControl {

@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDateTime, Utc};
 
-use super::bounds::{self, MAX_NOTE_TEXT, MAX_SHORT_TEXT};
+use super::bounds::{MAX_NOTE_TEXT, MAX_SHORT_TEXT, text as bounded};
 use super::encode::{services_to_wire, ticket_to_wire};
 use super::error::{ApiError, code, parse_json};
 use super::faults::Operation;
@@ -23,11 +23,6 @@ use crate::orange::wire::{
 const MAX_DESCRIPTION: usize = 4000;
 /// Contact media of one depositor.
 const MAX_CONTACT_MEDIA: usize = 16;
-
-/// A 400 when `text` is longer than `max` characters.
-fn bounded(key: &str, text: &str, max: usize) -> Result<(), ApiError> {
-    bounds::text(key, text, max).map_err(ApiError::bad_request)
-}
 
 impl From<SandboxError> for ApiError {
     fn from(e: SandboxError) -> Self {

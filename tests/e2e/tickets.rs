@@ -13,6 +13,14 @@ use crate::support::test_bot::{Answer, TestBot, ticket};
 
 /// Sets the fake user's contact (Orange needs one on every ticket).
 pub async fn set_profile(bot: &TestBot) {
+    assert_eq!(
+        ask_profile(bot).await.content(),
+        "Contact saved: Ada Lovelace (ada@example.net)."
+    );
+}
+
+/// `/ticket profile` with Ada's contact; the answer.
+async fn ask_profile(bot: &TestBot) -> Answer {
     let (_, answer) = bot
         .ask(
             &ticket("profile")
@@ -21,10 +29,7 @@ pub async fn set_profile(bot: &TestBot) {
                 .option("email", "ada@example.net"),
         )
         .await;
-    assert_eq!(
-        answer.content(),
-        "Contact saved: Ada Lovelace (ada@example.net)."
-    );
+    answer
 }
 
 /// A ticket opened through `/ticket create` and its form.
@@ -695,16 +700,8 @@ async fn served_from_the_embedded_sandbox_every_card_and_reply_says_so() {
         s.sandbox.embedded_auto_advance_secs = 0;
     })
     .await;
-    let (_, answer) = bot
-        .ask(
-            &ticket("profile")
-                .option("first_name", "Ada")
-                .option("last_name", "Lovelace")
-                .option("email", "ada@example.net"),
-        )
-        .await;
     assert_eq!(
-        answer.content(),
+        ask_profile(&bot).await.content(),
         format!("{LINE}Contact saved: Ada Lovelace (ada@example.net).")
     );
 
