@@ -350,31 +350,7 @@ impl Settings {
                 });
             }
         }
-        let sb = &self.sandbox;
-        for (key, value, max) in [
-            (
-                "sandbox.token_ttl_secs",
-                sb.token_ttl_secs,
-                SandboxSettings::MAX_TOKEN_TTL_SECS,
-            ),
-            (
-                "sandbox.auto_advance_secs",
-                sb.auto_advance_secs,
-                SandboxSettings::MAX_AUTO_ADVANCE_SECS,
-            ),
-            (
-                "sandbox.embedded_auto_advance_secs",
-                sb.embedded_auto_advance_secs,
-                SandboxSettings::MAX_AUTO_ADVANCE_SECS,
-            ),
-        ] {
-            if value > max {
-                return Err(ConfigError::Invalid {
-                    key: key.into(),
-                    expected: format!("at most {max} (seconds), got {value}"),
-                });
-            }
-        }
+        self.validate_sandbox()?;
         for (key, name) in [
             (
                 "orange.application_id_header",
@@ -404,6 +380,36 @@ impl Settings {
             }),
             _ => Ok(()),
         }
+    }
+
+    /// The `[sandbox]` durations, within what the sandbox's clock arithmetic holds.
+    fn validate_sandbox(&self) -> Result<(), ConfigError> {
+        let sb = &self.sandbox;
+        for (key, value, max) in [
+            (
+                "sandbox.token_ttl_secs",
+                sb.token_ttl_secs,
+                SandboxSettings::MAX_TOKEN_TTL_SECS,
+            ),
+            (
+                "sandbox.auto_advance_secs",
+                sb.auto_advance_secs,
+                SandboxSettings::MAX_AUTO_ADVANCE_SECS,
+            ),
+            (
+                "sandbox.embedded_auto_advance_secs",
+                sb.embedded_auto_advance_secs,
+                SandboxSettings::MAX_AUTO_ADVANCE_SECS,
+            ),
+        ] {
+            if value > max {
+                return Err(ConfigError::Invalid {
+                    key: key.into(),
+                    expected: format!("at most {max} (seconds), got {value}"),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// The Orange credentials, or `None` when the bot should use its embedded sandbox.

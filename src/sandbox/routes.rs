@@ -78,51 +78,13 @@ pub(crate) async fn create_ticket(
                     "description is longer than {MAX_DESCRIPTION} characters"
                 )));
             }
-            let depositor = req
-                .related_party
-                .iter()
-                .find(|p| p.role.as_deref() == Some("depositor"))
-                .and_then(|p| {
-                    let name = p.name.clone().filter(|n| !n.trim().is_empty())?;
-                    let media = p
-                        .contact_medium
-                        .iter()
-                        .filter_map(|m| {
-                            Some(ContactMedium {
-                                kind: m.contact_type.clone()?,
-                                value: m.id.clone().filter(|v| !v.trim().is_empty())?,
-                            })
-                        })
-                        .collect();
-                    Some(Party {
-                        role: "depositor".into(),
-                        name,
-                        media,
-                    })
-                })
-                .ok_or_else(|| {
-                    ApiError::bad_request("relatedParty with role depositor and a name is required")
-                })?;
+            let depositor = depositor(&req)?;
             let external_id = req.external_id.clone().filter(|e| !e.trim().is_empty());
             bounded(
                 "externalId",
                 external_id.as_deref().unwrap_or(""),
                 MAX_SHORT_TEXT,
             )?;
-            bounded("relatedParty.name", &depositor.name, MAX_SHORT_TEXT)?;
-            if depositor.media.len() > MAX_CONTACT_MEDIA {
-                return Err(ApiError::bad_request(format!(
-                    "relatedParty.contactMedium lists at most {MAX_CONTACT_MEDIA} entries"
-                )));
-            }
-            for m in &depositor.media {
-                bounded(
-                    "relatedParty.contactMedium.contactType",
-                    &m.kind,
-                    MAX_SHORT_TEXT,
-                )?;
-                bounded("relatedParty.contactMedium.id", &m.value, MAX_SHORT_TEXT)?;
-            }
             let id = inner.world.create_ticket(
                 &service,
                 &technical,
@@ -138,6 +100,50 @@ pub(crate) async fn create_ticket(
         },
     )
     .await
+}
+
+/// The create request's depositor: a named party with its contact media, within bounds.
+fn depositor(req: &CreateTicketRequest) -> Result<Party, ApiError> {
+    let depositor = req
+        .related_party
+        .iter()
+        .find(|p| p.role.as_deref() == Some("depositor"))
+        .and_then(|p| {
+            let name = p.name.clone().filter(|n| !n.trim().is_empty())?;
+            let media = p
+                .contact_medium
+                .iter()
+                .filter_map(|m| {
+                    Some(ContactMedium {
+                        kind: m.contact_type.clone()?,
+                        value: m.id.clone().filter(|v| !v.trim().is_empty())?,
+                    })
+                })
+                .collect();
+            Some(Party {
+                role: "depositor".into(),
+                name,
+                media,
+            })
+        })
+        .ok_or_else(|| {
+            ApiError::bad_request("relatedParty with role depositor and a name is required")
+        })?;
+    bounded("relatedParty.name", &depositor.name, MAX_SHORT_TEXT)?;
+    if depositor.media.len() > MAX_CONTACT_MEDIA {
+        return Err(ApiError::bad_request(format!(
+            "relatedParty.contactMedium lists at most {MAX_CONTACT_MEDIA} entries"
+        )));
+    }
+    for m in &depositor.media {
+        bounded(
+            "relatedParty.contactMedium.contactType",
+            &m.kind,
+            MAX_SHORT_TEXT,
+        )?;
+        bounded("relatedParty.contactMedium.id", &m.value, MAX_SHORT_TEXT)?;
+    }
+    Ok(depositor)
 }
 
 /// `PATCH` add a comment.
