@@ -202,9 +202,18 @@ impl Background {
 
 /// Builds the core, warms the service cache (autocomplete answers from it) and starts the
 /// Discord client (the same path for `run` and the e2e tests); returns once the client runs.
-pub async fn start_discord(settings: Settings) -> Result<Running, AppError> {
+pub async fn start_discord(mut settings: Settings) -> Result<Running, AppError> {
     let token = settings.require_discord_token()?.clone();
+    settings.check_orange_for_discord()?;
     let (core, sandbox) = build_core(&settings).await?;
+    settings.orange.is_sandbox = core.settings().orange.is_sandbox;
+    if sandbox.is_some() {
+        eprintln!(
+            "sandbox.serve_discord is on: serving Discord users from the embedded Orange sandbox; \
+             every card and reply says \"{}\".",
+            crate::render::SANDBOX_BANNER
+        );
+    }
     match core.services().await {
         Ok(list) => tracing::info!(services = list.len(), "service list loaded"),
         Err(e) => tracing::warn!(
@@ -296,11 +305,12 @@ pub async fn build_core(settings: &Settings) -> Result<(Core, Option<RunningSand
             .await
             .map_err(AppError::Sandbox)?;
             eprintln!(
-                "No Orange credentials: using the embedded Orange sandbox at {}.",
+                "No Orange credentials: using the embedded Orange sandbox at {} (not real tickets).",
                 running.base_url()
             );
             effective.orange.base_url = running.base_url();
             effective.orange.token_url = running.token_url();
+            effective.orange.is_sandbox = true;
             let credentials = OrangeCredentials {
                 client_id: settings.sandbox.client_id.clone().into(),
                 client_secret: settings.sandbox.client_secret.clone().into(),
@@ -402,8 +412,20 @@ async fn stop_signal() -> &'static str {
 pub fn check_report(settings: &Settings) -> String {
     let set = |s: &Option<secrecy::SecretString>| if s.is_some() { "set" } else { "not set" };
     let orange = match settings.orange_credentials() {
-        Some(_) => format!("Orange API at {}", settings.orange.base_url),
-        None => "embedded Orange sandbox (ORANGE_CLIENT_ID/ORANGE_CLIENT_SECRET not set)".into(),
+        Some(_) => format!(
+            "Orange at {} ({})",
+            settings.orange.base_url.host_str().unwrap_or("?"),
+            settings.orange.base_url
+        ),
+        None => format!(
+            "embedded sandbox on 127.0.0.1, not real tickets (ORANGE_CLIENT_ID/ORANGE_CLIENT_SECRET \
+             not set); Discord mode {}",
+            if settings.sandbox.serve_discord {
+                "serves it, every card and reply saying so (sandbox.serve_discord = true)"
+            } else {
+                "refuses to start (sandbox.serve_discord = false)"
+            }
+        ),
     };
     let s = &settings.secrets;
     let w = &settings.watcher;

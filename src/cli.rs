@@ -6,7 +6,8 @@ use clap::{Parser, Subcommand};
 
 /// Orange Wholesale trouble tickets in Discord.
 ///
-/// Without Orange credentials the bot talks to its embedded Orange sandbox; settings come from
+/// Without Orange credentials the bot talks to its embedded Orange sandbox (in Discord only with
+/// sandbox.serve_discord = true, every message then saying so); settings come from
 /// config/default.toml, OTB__SECTION__KEY variables and secrets from the environment or .env (see
 /// README). A bad or missing setting exits with status 2 and names the key.
 #[derive(Debug, Parser)]

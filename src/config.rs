@@ -38,6 +38,12 @@ pub enum ConfigError {
     },
     #[error("{key} is invalid: expected {expected}")]
     Invalid { key: String, expected: String },
+    #[error(
+        "no Orange credentials for Discord: set ORANGE_CLIENT_ID and ORANGE_CLIENT_SECRET, or set \
+         sandbox.serve_discord = true (OTB__SANDBOX__SERVE_DISCORD=true) to serve Discord users \
+         from the embedded Orange sandbox (not real tickets)"
+    )]
+    SandboxForDiscord,
     #[error("settings file {path} not found")]
     FileNotFound { path: PathBuf },
     #[error("bad setting: {0}")]
@@ -80,6 +86,11 @@ pub struct OrangeSettings {
     pub paths: OrangePaths,
     pub search: SearchSettings,
     pub retry: RetrySettings,
+    /// Whether the Orange at `base_url` is a sandbox: set by the app when it starts the embedded
+    /// one (and by tests for theirs), never read from a file. Discord then labels every card and
+    /// reply "Orange sandbox — not real tickets".
+    #[serde(skip)]
+    pub is_sandbox: bool,
 }
 
 impl OrangeSettings {
@@ -185,6 +196,16 @@ pub struct SandboxSettings {
     pub auto_advance_secs: u64,
     /// Lifecycle period of the sandbox the bot embeds when it has no Orange credentials; 0: off.
     pub embedded_auto_advance_secs: u64,
+    /// Serve Discord users from the embedded sandbox when no Orange credentials are set (every
+    /// card and reply then says so); off: Discord mode without credentials refuses to start.
+    pub serve_discord: bool,
+}
+
+impl SandboxSettings {
+    /// Longest token lifetime (a year): longer ones overflow the sandbox clock's arithmetic.
+    pub const MAX_TOKEN_TTL_SECS: u64 = 366 * 24 * 3600;
+    /// Longest lifecycle period (a year).
+    pub const MAX_AUTO_ADVANCE_SECS: u64 = 366 * 24 * 3600;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -337,6 +358,7 @@ impl Settings {
                 });
             }
         }
+        self.validate_sandbox()?;
         for (key, name) in [
             (
                 "orange.application_id_header",
@@ -368,12 +390,51 @@ impl Settings {
         }
     }
 
+    /// The `[sandbox]` durations, within what the sandbox's clock arithmetic holds.
+    fn validate_sandbox(&self) -> Result<(), ConfigError> {
+        let sb = &self.sandbox;
+        for (key, value, max) in [
+            (
+                "sandbox.token_ttl_secs",
+                sb.token_ttl_secs,
+                SandboxSettings::MAX_TOKEN_TTL_SECS,
+            ),
+            (
+                "sandbox.auto_advance_secs",
+                sb.auto_advance_secs,
+                SandboxSettings::MAX_AUTO_ADVANCE_SECS,
+            ),
+            (
+                "sandbox.embedded_auto_advance_secs",
+                sb.embedded_auto_advance_secs,
+                SandboxSettings::MAX_AUTO_ADVANCE_SECS,
+            ),
+        ] {
+            if value > max {
+                return Err(ConfigError::Invalid {
+                    key: key.into(),
+                    expected: format!("at most {max} (seconds), got {value}"),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// The Orange credentials, or `None` when the bot should use its embedded sandbox.
     pub fn orange_credentials(&self) -> Option<OrangeCredentials> {
         Some(OrangeCredentials {
             client_id: self.secrets.orange_client_id.clone()?,
             client_secret: self.secrets.orange_client_secret.clone()?,
         })
+    }
+
+    /// Whether Discord may be served: with Orange credentials, or from the embedded sandbox when
+    /// `sandbox.serve_discord` says so.
+    pub fn check_orange_for_discord(&self) -> Result<(), ConfigError> {
+        if self.orange_credentials().is_none() && !self.sandbox.serve_discord {
+            return Err(ConfigError::SandboxForDiscord);
+        }
+        Ok(())
     }
 
     /// The Discord bot token, for the modes that connect to Discord.

@@ -75,11 +75,7 @@ fn run_without_a_discord_token_names_the_variable_and_fails() {
 fn check_reports_the_embedded_defaults() {
     let out = bot(&["check"], &[]);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(
-        text(&out).contains("embedded Orange sandbox"),
-        "{}",
-        text(&out)
-    );
+    assert!(text(&out).contains("embedded sandbox"), "{}", text(&out));
     assert!(
         text(&out).contains("watcher:  a pass every 60 s, at most 1000 single reads a pass"),
         "{}",
@@ -100,7 +96,7 @@ fn check_never_prints_secrets() {
     assert!(out.status.success(), "{}", text(&out));
     assert!(!text(&out).contains("hunter2"), "{}", text(&out));
     assert!(
-        text(&out).contains("Orange API at https://"),
+        text(&out).contains("Orange at api.orange.com (https://"),
         "{}",
         text(&out)
     );
@@ -129,6 +125,103 @@ fn a_bad_setting_names_its_key() {
     let out = bot(&["--config", "missing.toml", "check"], &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).contains("missing.toml"), "{}", text(&out));
+}
+
+#[test]
+fn discord_without_orange_credentials_refuses_to_start_unless_the_sandbox_may_serve_it() {
+    // Discord at a closed port: whatever gets past the check fails fast instead of connecting.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let discord = format!("http://{}", closed.local_addr().expect("addr"));
+    drop(closed);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_orange-ticket-bot"));
+    cmd.arg("run")
+        .current_dir(dir.path())
+        .env_clear()
+        .env("DISCORD_TOKEN", "tok")
+        .env("OTB__DISCORD__API_BASE_URL", &discord)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().expect("the binary runs");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while child.try_wait().expect("waitable").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().expect("output");
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    for needle in [
+        "sandbox.serve_discord",
+        "ORANGE_CLIENT_ID",
+        "ORANGE_CLIENT_SECRET",
+    ] {
+        assert!(said.contains(needle), "{needle} missing from: {said}");
+    }
+    assert!(
+        !dir.path().join("data").exists(),
+        "refused before anything was opened"
+    );
+}
+
+#[test]
+fn check_says_which_orange_the_bot_talks_to() {
+    let out = bot(&["check"], &[]);
+    assert!(
+        text(&out).contains(
+            "orange:   embedded sandbox on 127.0.0.1, not real tickets (ORANGE_CLIENT_ID/ORANGE_CLIENT_SECRET not set); Discord mode refuses to start (sandbox.serve_discord = false)"
+        ),
+        "{}",
+        text(&out)
+    );
+    let out = bot(&["check"], &[("OTB__SANDBOX__SERVE_DISCORD", "true")]);
+    assert!(
+        text(&out).contains("Discord mode serves it, every card and reply saying so"),
+        "{}",
+        text(&out)
+    );
+    let out = bot(
+        &["check"],
+        &[
+            ("ORANGE_CLIENT_ID", "id"),
+            ("ORANGE_CLIENT_SECRET", "secret"),
+            ("OTB__ORANGE__BASE_URL", "https://orange.example.net/tt/v1"),
+        ],
+    );
+    assert!(
+        text(&out)
+            .contains("orange:   Orange at orange.example.net (https://orange.example.net/tt/v1)"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn sandbox_settings_past_their_bounds_name_their_key() {
+    // A token lifetime this long overflowed the sandbox's clock arithmetic on every API call.
+    for key in [
+        "TOKEN_TTL_SECS",
+        "AUTO_ADVANCE_SECS",
+        "EMBEDDED_AUTO_ADVANCE_SECS",
+    ] {
+        let out = bot(
+            &["check"],
+            &[(&format!("OTB__SANDBOX__{key}"), "100000000000000000")],
+        );
+        assert_eq!(out.status.code(), Some(2), "{key}: {}", text(&out));
+        assert!(
+            text(&out).contains(&format!(
+                "sandbox.{} is invalid: expected at most",
+                key.to_lowercase()
+            )),
+            "{}",
+            text(&out)
+        );
+    }
 }
 
 /// The id in the console's "Ticket … opened in this session." line.

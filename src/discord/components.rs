@@ -168,14 +168,18 @@ async fn on_click(
     let Some(custom) = CustomId::parse(&click.data.custom_id) else {
         tracing::info!(custom_id = %click.data.custom_id, "click on an unknown component");
         return reply
-            .answer_ephemeral(http, &Reply::text(render::reply::unknown_button()))
+            .answer_ephemeral(
+                http,
+                data.banner(),
+                &Reply::text(render::reply::unknown_button()),
+            )
             .await;
     };
     let actor = match actor::admit(data, Source::component(click), "button").await {
         Ok(actor) => actor,
         Err(refusal) => {
             return reply
-                .answer_ephemeral(http, &Reply::text(refusal.user_message()))
+                .answer_ephemeral(http, data.banner(), &Reply::text(refusal.user_message()))
                 .await;
         }
     };
@@ -186,7 +190,11 @@ async fn on_click(
         CustomId::Refresh(id) | CustomId::Comment(id) | CustomId::Follow(id) => id.clone(),
         _ => {
             return reply
-                .answer_ephemeral(http, &Reply::text(render::reply::unknown_button()))
+                .answer_ephemeral(
+                    http,
+                    data.banner(),
+                    &Reply::text(render::reply::unknown_button()),
+                )
                 .await;
         }
     };
@@ -195,13 +203,17 @@ async fn on_click(
     let linked = data.core.store().ticket_for(&here).ok().flatten();
     if linked.as_ref() != Some(&ticket) {
         return reply
-            .answer_ephemeral(http, &Reply::text(render::reply::card_not_linked(&ticket)))
+            .answer_ephemeral(
+                http,
+                data.banner(),
+                &Reply::text(render::reply::card_not_linked(&ticket)),
+            )
             .await;
     }
     match custom {
         CustomId::Refresh(id) => refresh_card(http, data, click, &actor, &id).await,
         CustomId::Comment(id) => comment_form(http, data, reply, &actor, &id).await,
-        CustomId::Follow(id) => follow_thread(http, click, &id).await,
+        CustomId::Follow(id) => follow_thread(http, data, click, &id).await,
         _ => Ok(()),
     }
 }
@@ -220,7 +232,7 @@ async fn turn_page(
         Err(e) => {
             tracing::warn!(error = %error::chain(&e), "search page failed");
             reply
-                .followup_ephemeral(http, &Reply::text(e.user_message()))
+                .followup_ephemeral(http, data.banner(), &Reply::text(e.user_message()))
                 .await
         }
     }
@@ -238,9 +250,9 @@ async fn refresh_card(
     reply.defer_ephemeral(http).await?;
     let ticket = match data.core.show(actor, Some(id.as_str())).await {
         Ok(t) => t,
-        Err(e) => return super::commands::finish_with(http, reply, Err(e), Vec::new()).await,
+        Err(e) => return super::commands::finish_with(http, data, reply, Err(e), Vec::new()).await,
     };
-    let (embed, buttons) = threads::header_message(&ticket);
+    let (embed, buttons) = threads::header_message(&ticket, data.banner());
     let edit = EditMessage::new()
         .embed(embed)
         .components(buttons)
@@ -256,7 +268,7 @@ async fn refresh_card(
             Reply::text(render::reply::card_not_edited())
         }
     };
-    super::commands::finish_with(http, reply, Ok(result), Vec::new()).await
+    super::commands::finish_with(http, data, reply, Ok(result), Vec::new()).await
 }
 
 /// Add comment: a form sized to what Orange accepts after the signature.
@@ -276,12 +288,16 @@ async fn comment_form(
         Ok(Some(form)) => reply.modal(http, form).await,
         Ok(None) => {
             reply
-                .answer_ephemeral(http, &Reply::text(render::reply::unknown_button()))
+                .answer_ephemeral(
+                    http,
+                    data.banner(),
+                    &Reply::text(render::reply::unknown_button()),
+                )
                 .await
         }
         Err(e) => {
             reply
-                .answer_ephemeral(http, &Reply::text(e.user_message()))
+                .answer_ephemeral(http, data.banner(), &Reply::text(e.user_message()))
                 .await
         }
     }
@@ -290,6 +306,7 @@ async fn comment_form(
 /// Follow: adds the user to the thread.
 async fn follow_thread(
     http: &Http,
+    data: &Data,
     click: &serenity::ComponentInteraction,
     id: &TicketId,
 ) -> serenity::Result<()> {
@@ -305,7 +322,7 @@ async fn follow_thread(
         }
     };
     Interaction::Component(click)
-        .answer_ephemeral(http, &Reply::text(text))
+        .answer_ephemeral(http, data.banner(), &Reply::text(text))
         .await
 }
 
@@ -319,7 +336,7 @@ async fn on_submit(
         Ok(actor) => actor,
         Err(refusal) => {
             return reply
-                .answer_ephemeral(http, &Reply::text(refusal.user_message()))
+                .answer_ephemeral(http, data.banner(), &Reply::text(refusal.user_message()))
                 .await;
         }
     };
@@ -348,7 +365,11 @@ async fn on_submit(
         })),
         _ => {
             return reply
-                .answer_ephemeral(http, &Reply::text(render::reply::unknown_button()))
+                .answer_ephemeral(
+                    http,
+                    data.banner(),
+                    &Reply::text(render::reply::unknown_button()),
+                )
                 .await;
         }
     };

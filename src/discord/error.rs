@@ -109,9 +109,13 @@ async fn tell(ctx: super::Context<'_>, message: &str) {
     let interaction = Interaction::Command(app.interaction);
     let reply = Reply::text(message);
     let sent = if app.has_sent_initial_response.load(Ordering::SeqCst) {
-        interaction.edit(ctx.http(), &reply, Vec::new()).await
+        interaction
+            .edit(ctx.http(), ctx.data().banner(), &reply, Vec::new())
+            .await
     } else {
-        interaction.answer_ephemeral(ctx.http(), &reply).await
+        interaction
+            .answer_ephemeral(ctx.http(), ctx.data().banner(), &reply)
+            .await
     };
     if let Err(e) = sent {
         tracing::error!(error = %e, "could not send the error message");

@@ -33,6 +33,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::Settings;
 use crate::core::Core;
+use crate::render::Banner;
 
 pub use bot::{RunningBot, StopError, start};
 pub use error::CommandError;
@@ -46,6 +47,13 @@ pub const DISCORD_BASE_URL: &str = "https://discord.com";
 pub struct Data {
     pub core: Core,
     pub settings: Arc<Settings>,
+}
+
+impl Data {
+    /// The label this bot's messages carry (a sandbox must never pass for Orange).
+    pub fn banner(&self) -> Banner {
+        Banner::for_sandbox(self.core.settings().orange.is_sandbox)
+    }
 }
 
 pub type Context<'a> = poise::Context<'a, Data, CommandError>;

@@ -16,7 +16,7 @@ use super::respond::no_mentions;
 use super::{embeds, threads};
 use crate::core::Core;
 use crate::domain::{Audience, Conversation, Notification, Ticket, Transport};
-use crate::render::{Reply, notice};
+use crate::render::{Banner, Reply, notice};
 use crate::watcher::{DeliveryError, Notifier};
 
 /// Discord keeps a nonce "for a few minutes"; entries older than this are checked for first.
@@ -33,6 +33,11 @@ pub struct DiscordNotifier {
 }
 
 impl DiscordNotifier {
+    /// The label this bot's messages carry (a sandbox must never pass for Orange).
+    fn banner(&self) -> Banner {
+        Banner::for_sandbox(self.core.settings().orange.is_sandbox)
+    }
+
     pub fn new(http: Arc<Http>, core: Core, archive_closed: bool) -> Self {
         DiscordNotifier {
             http,
@@ -64,7 +69,7 @@ impl DiscordNotifier {
         let Some(message) = card.parse::<u64>().ok().filter(|id| *id != 0) else {
             return;
         };
-        let (embed, buttons) = threads::header_message(ticket);
+        let (embed, buttons) = threads::header_message(ticket, self.banner());
         let edit = EditMessage::new()
             .embed(embed)
             .components(buttons)
@@ -127,7 +132,10 @@ impl Notifier for DiscordNotifier {
                 }
             };
             channel
-                .send_message(self.http.as_ref(), message(&reply, &n.key))
+                .send_message(
+                    self.http.as_ref(),
+                    message(&self.banner().reply(&reply), &n.key),
+                )
                 .await
                 .map_err(classify)?;
         }

@@ -10,7 +10,7 @@ use serenity::{
 };
 
 use super::embeds;
-use crate::render::{Reply, card::cut};
+use crate::render::{Banner, Reply, card::cut};
 
 /// Discord's limit on message content.
 const CONTENT_MAX: usize = 2000;
@@ -55,14 +55,25 @@ impl Interaction<'_> {
     }
 
     /// Answers at once with a message only the user sees.
-    pub async fn answer_ephemeral(&self, http: &Http, reply: &Reply) -> serenity::Result<()> {
-        let message = create_message(reply).ephemeral(true);
+    pub async fn answer_ephemeral(
+        &self,
+        http: &Http,
+        banner: Banner,
+        reply: &Reply,
+    ) -> serenity::Result<()> {
+        let message = create_message(&banner.reply(reply)).ephemeral(true);
         self.create(http, CreateInteractionResponse::Message(message))
             .await
     }
 
     /// A further message only the user sees (beside a message that must stay as it is).
-    pub async fn followup_ephemeral(&self, http: &Http, reply: &Reply) -> serenity::Result<()> {
+    pub async fn followup_ephemeral(
+        &self,
+        http: &Http,
+        banner: Banner,
+        reply: &Reply,
+    ) -> serenity::Result<()> {
+        let reply = &banner.reply(reply);
         let mut message = serenity::CreateInteractionResponseFollowup::new()
             .ephemeral(true)
             .allowed_mentions(no_mentions())
@@ -87,9 +98,11 @@ impl Interaction<'_> {
     pub async fn edit(
         &self,
         http: &Http,
+        banner: Banner,
         reply: &Reply,
         components: Vec<CreateActionRow>,
     ) -> serenity::Result<()> {
+        let reply = &banner.reply(reply);
         let edit = edit_message(reply).components(components);
         match self.edit_raw(http, edit).await {
             Ok(()) => Ok(()),

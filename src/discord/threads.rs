@@ -13,12 +13,12 @@ use super::respond::no_mentions;
 use super::{Data, components, embeds};
 use crate::core::{Home, HomeError, Homes};
 use crate::domain::{Actor, Conversation, Ticket};
-use crate::render::card;
+use crate::render::{Banner, card};
 
 /// The header card of `ticket`, with its buttons.
-pub fn header_message(ticket: &Ticket) -> (CreateEmbed, Vec<CreateActionRow>) {
+pub fn header_message(ticket: &Ticket, banner: Banner) -> (CreateEmbed, Vec<CreateActionRow>) {
     (
-        embeds::embed(&card::header(ticket, Utc::now())),
+        embeds::embed(&banner.card(card::header(ticket, Utc::now()))),
         components::card_buttons(&ticket.id),
     )
 }
@@ -40,6 +40,7 @@ pub struct ThreadHomes<'a> {
     configured: Option<ChannelId>,
     channel: ChannelId,
     placement: Placement,
+    banner: Banner,
 }
 
 impl<'a> ThreadHomes<'a> {
@@ -49,6 +50,7 @@ impl<'a> ThreadHomes<'a> {
             configured: data.settings.discord.tickets_channel.map(ChannelId::new),
             channel,
             placement,
+            banner: data.banner(),
         }
     }
 
@@ -74,7 +76,7 @@ impl<'a> ThreadHomes<'a> {
 
 impl Homes for ThreadHomes<'_> {
     async fn open(&self, _actor: &Actor, ticket: &Ticket) -> Result<Home, HomeError> {
-        let (embed, buttons) = header_message(ticket);
+        let (embed, buttons) = header_message(ticket, self.banner);
         let card = CreateMessage::new()
             .embed(embed)
             .components(buttons)

@@ -37,7 +37,25 @@ impl Tokens {
         }
     }
 
-    fn issue(&mut self, now: DateTime<Utc>, ttl: Duration) -> serde_json::Value {
+    pub fn len(&self) -> usize {
+        self.issued.len()
+    }
+
+    /// Issues a token, first dropping the expired ones and, when `max` are still kept, the oldest.
+    fn issue(&mut self, now: DateTime<Utc>, ttl: Duration, max: usize) -> serde_json::Value {
+        self.issued
+            .retain(|_, r| !older_than(now - r.issued_at, ttl.as_secs()));
+        while self.issued.len() >= max.max(1) {
+            let Some(oldest) = self
+                .issued
+                .iter()
+                .min_by_key(|(_, r)| r.issued_at)
+                .map(|(t, _)| t.clone())
+            else {
+                break;
+            };
+            self.issued.remove(&oldest);
+        }
         let token: String = (0..40).map(|_| self.rng.alphanumeric()).collect();
         self.issued.insert(
             token.clone(),
@@ -94,10 +112,10 @@ impl Tokens {
             ));
         };
         let age = now - record.issued_at;
-        let older_than =
-            |secs: u64| age >= TimeDelta::seconds(i64::try_from(secs).unwrap_or(i64::MAX));
-        let expired = older_than(ttl.as_secs())
-            || faults.token_expires_after_secs.is_some_and(older_than)
+        let expired = older_than(age, ttl.as_secs())
+            || faults
+                .token_expires_after_secs
+                .is_some_and(|secs| older_than(age, secs))
             || faults
                 .token_expires_after_calls
                 .is_some_and(|n| record.calls >= n);
@@ -117,16 +135,25 @@ impl Tokens {
     }
 }
 
+/// Whether `age` has reached `secs`; a lifetime too long for chrono never has (no panic).
+fn older_than(age: TimeDelta, secs: u64) -> bool {
+    i64::try_from(secs)
+        .ok()
+        .and_then(TimeDelta::try_seconds)
+        .is_some_and(|limit| age >= limit)
+}
+
 /// `POST {token_path}`: Basic client credentials, form body `grant_type=client_credentials`.
 pub(crate) async fn token(
     State(shared): State<AppState>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (client_id, client_secret, ttl) = (
+    let (client_id, client_secret, ttl, max) = (
         shared.opts.client_id.clone(),
         shared.opts.client_secret.clone(),
         shared.opts.token_ttl,
+        shared.opts.max_issued_tokens,
     );
     let credentials = headers
         .get(header::AUTHORIZATION)
@@ -164,7 +191,7 @@ pub(crate) async fn token(
                 ));
             }
             let now = inner.world.now();
-            Ok(Reply::json_value(&inner.tokens.issue(now, ttl)))
+            Ok(Reply::json_value(&inner.tokens.issue(now, ttl, max)))
         },
     )
     .await

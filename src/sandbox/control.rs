@@ -7,14 +7,18 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
-use super::error::{ApiError, parse_json};
+use super::bounds::{
+    self, MAX_ADVANCE_STEPS, MAX_CLOCK_JUMP_SECS, MAX_NOTE_TEXT, MAX_SHORT_TEXT, text as bounded,
+};
+use super::error::{ApiError, code, parse_json};
 use super::faults::{Counters, FaultConfig};
 use super::server::{AppState, Shared};
 use super::state::SandboxError;
@@ -100,6 +104,16 @@ impl SandboxControl {
         self.shared.lock().world.ticket(id.as_str()).cloned()
     }
 
+    /// How many issued tokens the sandbox keeps (expired ones are dropped as new ones are issued).
+    pub fn issued_tokens(&self) -> usize {
+        self.shared.lock().tokens.len()
+    }
+
+    /// The ids of every ticket of the account, in id order.
+    pub fn ticket_ids(&self) -> Vec<TicketId> {
+        self.shared.lock().world.ticket_ids()
+    }
+
     /// How many tickets the account holds.
     pub fn ticket_count(&self) -> usize {
         self.shared.lock().world.ticket_count()
@@ -129,6 +143,16 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/_sandbox/tickets/{id}/notes", post(add_note))
         .route("/_sandbox/advance", post(advance))
         .route("/_sandbox/faults", get(get_faults).put(put_faults))
+        .layer(DefaultBodyLimit::max(bounds::MAX_CONTROL_BODY))
+}
+
+/// The request body, or Orange's error for one that could not be read (too large: 413).
+fn body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|e| {
+        let status = e.status();
+        let message = status.canonical_reason().unwrap_or("Bad request");
+        ApiError::new(status, code::BAD_REQUEST, message, e.body_text())
+    })
 }
 
 fn control(shared: AppState) -> SandboxControl {
@@ -156,9 +180,18 @@ struct StatusBody {
     reason: Option<String>,
 }
 
-async fn set_status(State(s): State<AppState>, Path(id): Path<String>, body: Bytes) -> Response {
+async fn set_status(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    raw: Result<Bytes, BytesRejection>,
+) -> Response {
     let result = (|| {
-        let body: StatusBody = parse_json(&body)?;
+        let body: StatusBody = parse_json(&body(raw)?)?;
+        bounded(
+            "reason",
+            body.reason.as_deref().unwrap_or(""),
+            MAX_SHORT_TEXT,
+        )?;
         let status = Status::from_wire(&body.status);
         if let Status::Other(v) = &status {
             return Err(ApiError::bad_request(format!("unknown status `{v}`")));
@@ -177,16 +210,23 @@ struct NoteBody {
     text: String,
 }
 
-async fn add_note(State(s): State<AppState>, Path(id): Path<String>, body: Bytes) -> Response {
+async fn add_note(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    raw: Result<Bytes, BytesRejection>,
+) -> Response {
     let result = (|| {
-        let body: NoteBody = parse_json(&body)?;
+        let body: NoteBody = parse_json(&body(raw)?)?;
+        bounded("type", &body.kind, MAX_SHORT_TEXT)?;
+        bounded("text", &body.text, MAX_NOTE_TEXT)?;
         control(s).add_orange_note(&ticket_id(&id)?, body.kind, body.text)?;
         Ok(())
     })();
     no_content(result)
 }
 
-/// `{"steps": 1}` or `{"seconds": 3600}`.
+/// `{"steps": 1}` or `{"seconds": 3600}` (at most [`MAX_ADVANCE_STEPS`] steps and
+/// [`MAX_CLOCK_JUMP_SECS`] seconds).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AdvanceBody {
@@ -196,22 +236,30 @@ struct AdvanceBody {
     seconds: Option<u64>,
 }
 
-async fn advance(State(s): State<AppState>, body: Bytes) -> Response {
-    let result = parse_json::<AdvanceBody>(&body).and_then(|b| {
-        let c = control(s);
-        match (b.steps, b.seconds) {
-            (None, None) => Err(ApiError::bad_request("expected steps or seconds")),
-            (steps, seconds) => {
-                if let Some(secs) = seconds {
-                    c.advance_clock(Duration::from_secs(secs));
+async fn advance(State(s): State<AppState>, raw: Result<Bytes, BytesRejection>) -> Response {
+    let result = body(raw)
+        .and_then(|b| parse_json::<AdvanceBody>(&b))
+        .and_then(|b| {
+            let c = control(s);
+            match (b.steps, b.seconds) {
+                (None, None) => Err(ApiError::bad_request("expected steps or seconds")),
+                (Some(n), _) if n > MAX_ADVANCE_STEPS => Err(ApiError::bad_request(format!(
+                    "steps must be at most {MAX_ADVANCE_STEPS}, got {n}"
+                ))),
+                (_, Some(secs)) if secs > MAX_CLOCK_JUMP_SECS => Err(ApiError::bad_request(
+                    format!("seconds must be at most {MAX_CLOCK_JUMP_SECS}, got {secs}"),
+                )),
+                (steps, seconds) => {
+                    if let Some(secs) = seconds {
+                        c.advance_clock(Duration::from_secs(secs));
+                    }
+                    if let Some(n) = steps {
+                        c.advance(n);
+                    }
+                    Ok(())
                 }
-                if let Some(n) = steps {
-                    c.advance(n);
-                }
-                Ok(())
             }
-        }
-    });
+        });
     no_content(result)
 }
 
@@ -219,8 +267,16 @@ async fn get_faults(State(s): State<AppState>) -> Response {
     axum::Json(control(s).faults()).into_response()
 }
 
-async fn put_faults(State(s): State<AppState>, body: Bytes) -> Response {
-    no_content(parse_json::<FaultConfig>(&body).map(|f| control(s).set_faults(f)))
+async fn put_faults(State(s): State<AppState>, raw: Result<Bytes, BytesRejection>) -> Response {
+    let result = body(raw)
+        .and_then(|b| parse_json::<FaultConfig>(&b))
+        .and_then(|f| {
+            bounds::check_faults(&f)
+                .map(|()| f)
+                .map_err(ApiError::bad_request)
+        })
+        .map(|f| control(s).set_faults(f));
+    no_content(result)
 }
 
 fn no_content(result: Result<(), ApiError>) -> Response {

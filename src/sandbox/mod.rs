@@ -5,13 +5,17 @@
 //!
 //! - `state`: the account, tickets, lifecycle and clock; `seed`: the generated data;
 //! - `server`: the gateway every call passes through and the router; `routes`: the API handlers;
+//! - `bounds`: the limits on every input (options, control JSON, texts, query strings);
+//! - `encode`: domain -> Orange's response shapes, quirks included;
 //! - `auth`: token endpoint and bearer check; `faults`: fault injection and counters;
 //! - `control`: [`SandboxControl`] and the `/_sandbox/` control API; `error`: Orange's error body;
 //! - `persist`: the world saved to a file after every change and reloaded at start, when
 //!   [`SandboxOptions::world_file`] is set (the bot's embedded sandbox); otherwise in memory only.
 
 mod auth;
+mod bounds;
 mod control;
+mod encode;
 mod error;
 mod faults;
 mod persist;
@@ -58,6 +62,8 @@ pub struct SandboxOptions {
     pub faults: FaultConfig,
     /// Largest accepted search page size (default 100).
     pub max_page_size: u32,
+    /// Most issued tokens kept at once (default 10,000); the oldest goes first.
+    pub max_issued_tokens: usize,
     /// The file the world is kept in across restarts: read at start if it exists (an unreadable
     /// one fails the start), written after every change. `None`: in memory only.
     pub world_file: Option<PathBuf>,
@@ -79,6 +85,7 @@ impl SandboxOptions {
             token_path: "/oauth/v3/token".into(),
             faults: FaultConfig::default(),
             max_page_size: 100,
+            max_issued_tokens: 10_000,
             world_file: None,
         }
     }
@@ -98,10 +105,13 @@ pub struct RunningSandbox {
 /// Binds `addr` (port 0 picks a free port), spawns the server and the lifecycle task, and returns
 /// at once.
 ///
-/// Fails with `InvalidInput` when the configured paths are unusable (see `orange.paths`), and
+/// Fails with `InvalidInput` when an option is out of bounds (see `bounds`) or the configured
+/// paths are unusable (see `orange.paths`), and
 /// with `InvalidData` (a [`PersistError`] naming the file) when the world file cannot be read or
 /// first written.
 pub async fn start(opts: SandboxOptions, addr: SocketAddr) -> std::io::Result<RunningSandbox> {
+    bounds::check_options(&opts)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     let token_path = opts.token_path.clone();
     let auto_advance = opts.auto_advance;
     let shared = server::Shared::new(opts)

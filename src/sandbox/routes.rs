@@ -6,13 +6,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDateTime, Utc};
 
+use super::bounds::{MAX_NOTE_TEXT, MAX_SHORT_TEXT, text as bounded};
+use super::encode::{services_to_wire, ticket_to_wire};
 use super::error::{ApiError, code, parse_json};
 use super::faults::Operation;
 use super::server::{AppState, Inner, Reply, gateway};
 use super::state::{SandboxError, SearchQuery};
 use crate::domain::SortColumn;
 use crate::domain::{ContactMedium, Party, Status};
-use crate::orange::convert::services_to_wire;
 use crate::orange::wire::{
     AddCommentRequest, ApiStatusDto, ComponentStatusDto, CreateTicketRequest, CreateTicketResponse,
     SearchEnvelope, SearchTicketsDto, TicketDto, TicketEnvelope, TicketIdDto,
@@ -20,6 +21,8 @@ use crate::orange::wire::{
 
 /// The longest description Orange accepts.
 const MAX_DESCRIPTION: usize = 4000;
+/// Contact media of one depositor.
+const MAX_CONTACT_MEDIA: usize = 16;
 
 impl From<SandboxError> for ApiError {
     fn from(e: SandboxError) -> Self {
@@ -75,32 +78,13 @@ pub(crate) async fn create_ticket(
                     "description is longer than {MAX_DESCRIPTION} characters"
                 )));
             }
-            let depositor = req
-                .related_party
-                .iter()
-                .find(|p| p.role.as_deref() == Some("depositor"))
-                .and_then(|p| {
-                    let name = p.name.clone().filter(|n| !n.trim().is_empty())?;
-                    let media = p
-                        .contact_medium
-                        .iter()
-                        .filter_map(|m| {
-                            Some(ContactMedium {
-                                kind: m.contact_type.clone()?,
-                                value: m.id.clone().filter(|v| !v.trim().is_empty())?,
-                            })
-                        })
-                        .collect();
-                    Some(Party {
-                        role: "depositor".into(),
-                        name,
-                        media,
-                    })
-                })
-                .ok_or_else(|| {
-                    ApiError::bad_request("relatedParty with role depositor and a name is required")
-                })?;
+            let depositor = depositor(&req)?;
             let external_id = req.external_id.clone().filter(|e| !e.trim().is_empty());
+            bounded(
+                "externalId",
+                external_id.as_deref().unwrap_or(""),
+                MAX_SHORT_TEXT,
+            )?;
             let id = inner.world.create_ticket(
                 &service,
                 &technical,
@@ -116,6 +100,50 @@ pub(crate) async fn create_ticket(
         },
     )
     .await
+}
+
+/// The create request's depositor: a named party with its contact media, within bounds.
+fn depositor(req: &CreateTicketRequest) -> Result<Party, ApiError> {
+    let depositor = req
+        .related_party
+        .iter()
+        .find(|p| p.role.as_deref() == Some("depositor"))
+        .and_then(|p| {
+            let name = p.name.clone().filter(|n| !n.trim().is_empty())?;
+            let media = p
+                .contact_medium
+                .iter()
+                .filter_map(|m| {
+                    Some(ContactMedium {
+                        kind: m.contact_type.clone()?,
+                        value: m.id.clone().filter(|v| !v.trim().is_empty())?,
+                    })
+                })
+                .collect();
+            Some(Party {
+                role: "depositor".into(),
+                name,
+                media,
+            })
+        })
+        .ok_or_else(|| {
+            ApiError::bad_request("relatedParty with role depositor and a name is required")
+        })?;
+    bounded("relatedParty.name", &depositor.name, MAX_SHORT_TEXT)?;
+    if depositor.media.len() > MAX_CONTACT_MEDIA {
+        return Err(ApiError::bad_request(format!(
+            "relatedParty.contactMedium lists at most {MAX_CONTACT_MEDIA} entries"
+        )));
+    }
+    for m in &depositor.media {
+        bounded(
+            "relatedParty.contactMedium.contactType",
+            &m.kind,
+            MAX_SHORT_TEXT,
+        )?;
+        bounded("relatedParty.contactMedium.id", &m.value, MAX_SHORT_TEXT)?;
+    }
+    Ok(depositor)
 }
 
 /// `PATCH` add a comment.
@@ -136,6 +164,8 @@ pub(crate) async fn add_comment(
         if req.note.text.trim().is_empty() {
             return Err(ApiError::bad_request("note.text is required"));
         }
+        bounded("note.type", &req.note.kind, MAX_SHORT_TEXT)?;
+        bounded("note.text", &req.note.text, MAX_NOTE_TEXT)?;
         let service = req.related_entity.id.clone().unwrap_or_default();
         inner.world.add_comment(&id, &service, req.note.text)?;
         Ok(Reply::empty())
@@ -155,7 +185,7 @@ pub(crate) async fn get_ticket(
             .ticket(&id)
             .ok_or_else(|| SandboxError::UnknownTicket(id.clone()))?;
         Reply::json(&TicketEnvelope {
-            ticket: TicketDto::from(ticket),
+            ticket: ticket_to_wire(ticket),
         })
     })
     .await
@@ -177,7 +207,7 @@ pub(crate) async fn search(
             .map(|t| TicketDto {
                 // Search results carry no notes.
                 note: None,
-                ..TicketDto::from(t)
+                ..ticket_to_wire(t)
             })
             .collect();
         let pages = page.total.div_ceil(q.page_size as usize);
@@ -210,6 +240,12 @@ fn parse_search(raw: &str, opts: &super::SandboxOptions) -> Result<SearchQuery, 
         ))),
         None => Err(ApiError::bad_request(format!("{name} is required"))),
     };
+    // Why: `reportedBy` is compared with every ticket of the account under the lock; a long one
+    // would keep the sandbox busy.
+    for (key, value) in &params {
+        bounded("a query parameter name", key, MAX_SHORT_TEXT)?;
+        bounded(key, value, MAX_SHORT_TEXT)?;
+    }
     fixed("ctxid", &opts.search.ctxid)?;
     fixed("sctxid", &opts.search.sctxid)?;
     let ascending = match get("sortAsc") {

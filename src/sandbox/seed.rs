@@ -300,8 +300,9 @@ fn path_to(target: &Status) -> Vec<Status> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::orange::convert::{parse_services_body, parse_ticket_body, services_to_wire};
-    use crate::orange::wire::{TicketDto, TicketEnvelope};
+    use crate::orange::convert::{parse_services_body, parse_ticket_body};
+    use crate::orange::wire::TicketEnvelope;
+    use crate::sandbox::encode::{services_to_wire, ticket_to_wire};
 
     fn at_noon() -> DateTime<Utc> {
         DateTime::from_timestamp(1_700_000_000, 0).expect("a valid timestamp")
@@ -346,7 +347,7 @@ mod tests {
         assert_eq!(parse_services_body(&body).expect("reads back"), s.services);
         for t in &s.tickets {
             let body = serde_json::to_string(&TicketEnvelope {
-                ticket: TicketDto::from(t),
+                ticket: ticket_to_wire(t),
             })
             .expect("serializes");
             assert_eq!(&parse_ticket_body(&body).expect("reads back"), t);

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
+use super::bounds::{MAX_NOTES_PER_TICKET, MAX_TICKETS};
 use super::persist::{FORMAT, SavedWorld};
 use super::seed;
 use crate::domain::{
@@ -24,6 +25,10 @@ pub enum SandboxError {
     UnknownService(String),
     #[error("technical number {technical} is not under service number {service}")]
     TechnicalNotUnderService { service: String, technical: String },
+    #[error("the sandbox account holds at most {0} tickets")]
+    AccountFull(usize),
+    #[error("ticket {0} holds at most {1} notes")]
+    TooManyNotes(String, usize),
     #[error("ticket {ticket} belongs to service number {expected}, not {given}")]
     WrongService {
         ticket: String,
@@ -213,6 +218,10 @@ impl World {
             .and_then(|id| self.tickets.get(&id))
     }
 
+    pub fn ticket_ids(&self) -> Vec<TicketId> {
+        self.tickets.keys().cloned().collect()
+    }
+
     pub fn ticket_count(&self) -> usize {
         self.tickets.len()
     }
@@ -227,6 +236,9 @@ impl World {
         depositor: Party,
         external_id: Option<String>,
     ) -> Result<TicketId, SandboxError> {
+        if self.tickets.len() >= MAX_TICKETS {
+            return Err(SandboxError::AccountFull(MAX_TICKETS));
+        }
         let known = self
             .services
             .iter()
@@ -299,6 +311,7 @@ impl World {
                 given: service.to_owned(),
             });
         }
+        room_for_a_note(id, ticket)?;
         push_note(ticket, now, NoteKind::Comments, text);
         self.changed();
         Ok(())
@@ -313,6 +326,7 @@ impl World {
     ) -> Result<(), SandboxError> {
         let now = self.now();
         let ticket = self.ticket_mut(id)?;
+        room_for_a_note(id, ticket)?;
         push_note(ticket, now, NoteKind::from_wire(kind), text);
         self.changed();
         Ok(())
@@ -462,6 +476,17 @@ fn matches(t: &Ticket, q: &SearchQuery) -> bool {
         })
         && q.id.as_deref().is_none_or(|id| t.id.as_str() == id)
         && q.status.as_ref().is_none_or(|s| &t.status == s)
+}
+
+/// Notes from outside (comments, the control API) stop at [`MAX_NOTES_PER_TICKET`].
+fn room_for_a_note(id: &str, ticket: &Ticket) -> Result<(), SandboxError> {
+    if ticket.notes.as_ref().map_or(0, Vec::len) >= MAX_NOTES_PER_TICKET {
+        return Err(SandboxError::TooManyNotes(
+            id.to_owned(),
+            MAX_NOTES_PER_TICKET,
+        ));
+    }
+    Ok(())
 }
 
 fn push_note(ticket: &mut Ticket, date: DateTime<Utc>, kind: NoteKind, text: String) {

@@ -13,6 +13,14 @@ use crate::support::test_bot::{Answer, TestBot, ticket};
 
 /// Sets the fake user's contact (Orange needs one on every ticket).
 pub async fn set_profile(bot: &TestBot) {
+    assert_eq!(
+        ask_profile(bot).await.content(),
+        "Contact saved: Ada Lovelace (ada@example.net)."
+    );
+}
+
+/// `/ticket profile` with Ada's contact; the answer.
+async fn ask_profile(bot: &TestBot) -> Answer {
     let (_, answer) = bot
         .ask(
             &ticket("profile")
@@ -21,10 +29,7 @@ pub async fn set_profile(bot: &TestBot) {
                 .option("email", "ada@example.net"),
         )
         .await;
-    assert_eq!(
-        answer.content(),
-        "Contact saved: Ada Lovelace (ada@example.net)."
-    );
+    answer
 }
 
 /// A ticket opened through `/ticket create` and its form.
@@ -681,5 +686,60 @@ async fn a_thread_whose_card_could_not_be_posted_is_still_the_tickets_home() {
     );
     assert_eq!(store.card(&here).expect("read"), None);
     assert!(bot.fake.messages_in(opened.thread).is_empty());
+    bot.shutdown().await;
+}
+
+#[tokio::test]
+async fn served_from_the_embedded_sandbox_every_card_and_reply_says_so() {
+    const LINE: &str = "-# Orange sandbox — not real tickets\n";
+    // No Orange credentials: the app starts its embedded sandbox, as `run` does.
+    let bot = TestBot::start_with(|s| {
+        s.secrets.orange_client_id = None;
+        s.secrets.orange_client_secret = None;
+        s.sandbox.serve_discord = true;
+        s.sandbox.embedded_auto_advance_secs = 0;
+    })
+    .await;
+    assert_eq!(
+        ask_profile(&bot).await.content(),
+        format!("{LINE}Contact saved: Ada Lovelace (ada@example.net).")
+    );
+
+    let custom_id = create_form(&bot).await;
+    let submit = bot
+        .fake
+        .inject(&InteractionPayload::modal_submit(
+            &custom_id,
+            &[("description", "Link down"), ("reference", "")],
+        ))
+        .await;
+    let answer = bot.answer(&submit).await;
+    let content = answer.content().to_owned();
+    let (id, thread) = content
+        .strip_prefix(&format!("{LINE}Ticket "))
+        .and_then(|rest| rest.split_once(" opened in <#"))
+        .and_then(|(id, rest)| Some((id.to_owned(), rest.strip_suffix(">.")?.to_owned())))
+        .unwrap_or_else(|| panic!("not a labelled creation answer: {content}"));
+    let thread: u64 = thread.parse().expect("a thread id");
+
+    let footer = |embed: &Value| embed["footer"]["text"].as_str().unwrap_or("").to_owned();
+    let card = &bot.fake.messages_in(thread)[0];
+    let header = footer(&card.embeds()[0]);
+    assert!(
+        header.starts_with("Orange sandbox — not real tickets · Last synced with Orange "),
+        "the thread's header card: {header}"
+    );
+
+    let (_, shown) = bot.ask(&ticket("show").option("id", id.as_str())).await;
+    assert_eq!(
+        shown.content(),
+        LINE.trim_end(),
+        "a card alone gets the line too"
+    );
+    let shown = footer(&shown.embeds()[0]);
+    assert!(
+        shown.starts_with("Orange sandbox — not real tickets · "),
+        "the shown card: {shown}"
+    );
     bot.shutdown().await;
 }

@@ -133,9 +133,11 @@ pub async fn finish(
         Ok(outcome) => {
             let components = components::for_outcome(data, &outcome);
             let reply = render::reply(&outcome, Utc::now());
-            interaction.edit(http, &reply, components).await
+            interaction
+                .edit(http, data.banner(), &reply, components)
+                .await
         }
-        Err(e) => finish_with(http, interaction, Err(e), Vec::new()).await,
+        Err(e) => finish_with(http, data, interaction, Err(e), Vec::new()).await,
     }
 }
 
@@ -143,6 +145,7 @@ pub async fn finish(
 /// chain goes to the logs).
 pub async fn finish_with(
     http: &Http,
+    data: &Data,
     interaction: Interaction<'_>,
     result: Result<Reply, CoreError>,
     components: Vec<CreateActionRow>,
@@ -154,14 +157,16 @@ pub async fn finish_with(
             Reply::text(e.user_message())
         }
     };
-    interaction.edit(http, &reply, components).await
+    interaction
+        .edit(http, data.banner(), &reply, components)
+        .await
 }
 
 /// Answers at once, only to the user (no Orange call comes first).
 async fn answer_now(ctx: Context<'_>, reply: &Reply) -> Result<(), CommandError> {
     let (app, _) = turn(ctx)?;
     Interaction::Command(app.interaction)
-        .answer_ephemeral(ctx.http(), reply)
+        .answer_ephemeral(ctx.http(), ctx.data().banner(), reply)
         .await?;
     app.has_sent_initial_response.store(true, Ordering::SeqCst);
     Ok(())
