@@ -294,6 +294,15 @@ impl Settings {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        self.validate_paths()?;
+        self.validate_positive()?;
+        self.validate_sandbox()?;
+        self.validate_headers()?;
+        self.validate_credentials()
+    }
+
+    /// Every Orange path starts with `/`; the per-ticket ones carry `{id}`.
+    fn validate_paths(&self) -> Result<(), ConfigError> {
         let p = &self.orange.paths;
         for (key, path, needs_id) in [
             ("orange.paths.service_numbers", &p.service_numbers, false),
@@ -313,6 +322,11 @@ impl Settings {
                 });
             }
         }
+        Ok(())
+    }
+
+    /// Counts, sizes, timeouts and Discord ids that 0 would break.
+    fn validate_positive(&self) -> Result<(), ConfigError> {
         let positive = [
             (
                 "orange.search.page_size",
@@ -358,7 +372,10 @@ impl Settings {
                 });
             }
         }
-        self.validate_sandbox()?;
+        Ok(())
+    }
+
+    fn validate_headers(&self) -> Result<(), ConfigError> {
         for (key, name) in [
             (
                 "orange.application_id_header",
@@ -373,7 +390,11 @@ impl Settings {
                 });
             }
         }
-        // Half a credential pair is a mistake, not "use the sandbox".
+        Ok(())
+    }
+
+    /// Half a credential pair is a mistake, not "use the sandbox".
+    fn validate_credentials(&self) -> Result<(), ConfigError> {
         match (
             &self.secrets.orange_client_id,
             &self.secrets.orange_client_secret,
