@@ -615,3 +615,28 @@ fn an_interactive_console_survives_a_failed_command_and_ctrl_c_and_keeps_its_his
     let stderr = std::fs::read_to_string(dir.path().join("stderr.txt")).unwrap_or_default();
     assert_eq!(status.code(), Some(0), "{stderr}");
 }
+
+#[test]
+fn the_embedded_sandbox_is_reached_even_with_a_proxy_in_the_environment() {
+    // Port 9 (discard) on loopback: nothing listens, so every proxied request would fail. The
+    // environment is otherwise clean: no NO_PROXY (CI exports one).
+    let dead = "http://127.0.0.1:9";
+    let proxies = [
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ]
+    .map(|var| (var, dead));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = bot_with(dir.path(), &["console"], "/ticket services\n", &proxies);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("LD000000 — Name of the service: LD000001"),
+        "{stdout}{stderr}"
+    );
+}

@@ -38,6 +38,15 @@ fn actor(user: &str, conversation: u64, roles: &[&str]) -> Actor {
     }
 }
 
+/// `actor` with a contact saved, as creating a ticket needs.
+async fn with_profile(e: &Env, actor: Actor) -> Actor {
+    e.core
+        .set_profile(&actor, "Ada", "Lovelace", Some("ada@example.net"), None)
+        .await
+        .expect("profile");
+    actor
+}
+
 /// Everything a rejected input must leave alone.
 #[derive(Debug, PartialEq)]
 struct Snapshot {
@@ -75,11 +84,7 @@ fn create(service: &str, technical: &str, description: &str) -> CreateInput {
 async fn rejected_inputs_say_why_and_change_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let e = env(dir.path()).await;
-    let ada = actor("ada", 100, &[]);
-    e.core
-        .set_profile(&ada, "Ada", "Lovelace", Some("ada@example.net"), None)
-        .await
-        .expect("profile");
+    let ada = with_profile(&e, actor("ada", 100, &[])).await;
     // Warm the service cache so the snapshot below is taken after that read.
     e.core.services().await.expect("services");
     let before = snapshot(&e).await;
@@ -431,11 +436,7 @@ async fn a_comment_orange_answers_slowly_is_added_once_not_left_unknown() {
     // 3 s (beyond the 2.5 s interactive deadline) is still added, once, and reported added.
     let dir = tempfile::tempdir().expect("tempdir");
     let e = env(dir.path()).await;
-    let ada = actor("ada", 100, &[]);
-    e.core
-        .set_profile(&ada, "Ada", "Lovelace", Some("ada@example.net"), None)
-        .await
-        .expect("profile");
+    let ada = with_profile(&e, actor("ada", 100, &[])).await;
     let created = e
         .core
         .create_ticket(&ada, create("LD000000", "LD000001", "slow comments"), &Here)

@@ -1,6 +1,7 @@
 //! The Orange client against the sandbox over loopback HTTP, one sandbox per test: tokens
 //! (`tokens`), every operation (`operations`), retries and timeouts (`failures`), typed errors and
-//! the body cap (`errors`), duplicate-safe writes (`writes`), loopback never proxied (`proxy`).
+//! the body cap (`errors`), duplicate-safe writes (`writes`). That loopback is never proxied is
+//! tested on the binary, in `tests/cli.rs`.
 
 use std::collections::BTreeSet;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -21,7 +22,6 @@ use orange_ticket_bot::sandbox::{
 mod errors;
 mod failures;
 mod operations;
-mod proxy;
 mod tokens;
 mod writes;
 
