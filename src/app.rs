@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::check;
 use crate::cli::Mode;
 use crate::config::{ConfigError, OrangeCredentials, Settings};
 use crate::console::{Console, ConsoleNotifier};
@@ -41,6 +42,8 @@ pub enum AppError {
     ScriptFailed { failed: usize, lines: usize },
     #[error(transparent)]
     Discord(#[from] discord::StopError),
+    #[error(transparent)]
+    Check(#[from] check::CheckFailed),
 }
 
 impl AppError {
@@ -51,6 +54,7 @@ impl AppError {
             AppError::Store(StoreError::Newer { .. } | StoreError::Foreign { .. }) => {
                 ExitCode::from(2)
             }
+            AppError::Check(failed) => failed.exit_code(),
             AppError::Sandbox(_)
             | AppError::Store(_)
             | AppError::HttpClient(_)
@@ -114,10 +118,9 @@ pub async fn run(mode: Mode, settings: Settings) -> Result<(), AppError> {
         }
         Mode::Console => run_console(settings).await,
         Mode::Sandbox { port, seed } => run_sandbox(&settings, port, seed).await,
-        Mode::Check => {
-            print!("{}", check_report(&settings));
-            Ok(())
-        }
+        Mode::Check => Ok(check::run(&settings, |line| println!("{line}"))
+            .await
+            .outcome()?),
     }
 }
 
@@ -406,53 +409,6 @@ async fn stop_signal() -> &'static str {
     }
     let _ = tokio::signal::ctrl_c().await;
     "SIGINT"
-}
-
-/// What `check` prints: where each part of the bot would connect, secrets shown only as set/unset.
-pub fn check_report(settings: &Settings) -> String {
-    let set = |s: &Option<secrecy::SecretString>| if s.is_some() { "set" } else { "not set" };
-    let orange = match settings.orange_credentials() {
-        Some(_) => format!(
-            "Orange at {} ({})",
-            settings.orange.base_url.host_str().unwrap_or("?"),
-            settings.orange.base_url
-        ),
-        None => format!(
-            "embedded sandbox on 127.0.0.1, not real tickets (ORANGE_CLIENT_ID/ORANGE_CLIENT_SECRET \
-             not set); Discord mode {}",
-            if settings.sandbox.serve_discord {
-                "serves it, every card and reply saying so (sandbox.serve_discord = true)"
-            } else {
-                "refuses to start (sandbox.serve_discord = false)"
-            }
-        ),
-    };
-    let s = &settings.secrets;
-    let w = &settings.watcher;
-    let watcher = if w.enabled {
-        format!(
-            "a pass every {} s, at most {} single reads a pass",
-            w.interval_secs, w.max_gets_per_pass
-        )
-    } else {
-        "off (watcher.enabled = false)".into()
-    };
-    format!(
-        "settings OK\n\
-         orange:   {orange}\n\
-         token:    {}\n\
-         discord:  {} (DISCORD_TOKEN {})\n\
-         store:    {}\n\
-         watcher:  {watcher}\n\
-         secrets:  ORANGE_CLIENT_ID {}, ORANGE_CLIENT_SECRET {}, ORANGE_APPLICATION_ID {}\n",
-        settings.orange.token_url,
-        settings.discord.api_base_url,
-        set(&s.discord_token),
-        settings.store.path.display(),
-        set(&s.orange_client_id),
-        set(&s.orange_client_secret),
-        set(&s.orange_application_id),
-    )
 }
 
 #[cfg(test)]

@@ -43,7 +43,14 @@ pub enum Mode {
         #[arg(long)]
         seed: Option<u64>,
     },
-    /// Validate the settings and print what the bot would connect to (secrets redacted).
+    /// Diagnose the installation: validate the settings, then check Orange and Discord live.
+    ///
+    /// Fetches an Orange token, calls the status endpoint and lists the service numbers (without
+    /// Orange credentials: against the embedded sandbox, started as `run` would); with
+    /// DISCORD_TOKEN, verifies the token, lists the guilds and whether the bot has the
+    /// permissions it needs in each. Each line says OK, or FAIL and what to fix; secrets are
+    /// shown as set/unset only. Exits with status 0 when all is OK, status 1 when a check failed,
+    /// 2 when the settings are invalid.
     Check,
 }
 

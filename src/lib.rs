@@ -16,9 +16,11 @@
 //! - [`config`]: the one typed `Settings` (file, then environment; secrets redacted);
 //! - [`telemetry`]: tracing set-up;
 //! - [`cli`]: the command line; [`app`]: wires the parts together for each mode and owns their
-//!   lifetime.
+//!   lifetime;
+//! - [`check`]: `orange-ticket-bot check`, a live diagnosis of the settings, Orange and Discord.
 
 pub mod app;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod console;

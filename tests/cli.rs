@@ -25,6 +25,72 @@ fn text(o: &Output) -> String {
     )
 }
 
+/// Like [`bot`], with owned variables.
+fn bot_env(args: &[&str], env: &[(String, String)]) -> Output {
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    bot(args, &env)
+}
+
+/// A loopback URL where nothing listens.
+fn closed_port_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    drop(listener);
+    url
+}
+
+/// A standalone Orange sandbox served by this test process, with the given client credentials.
+struct Orange {
+    runtime: tokio::runtime::Runtime,
+    running: Option<orange_ticket_bot::sandbox::RunningSandbox>,
+}
+
+impl Orange {
+    fn start(client_id: &str, client_secret: &str) -> Self {
+        use orange_ticket_bot::sandbox::{self, SandboxOptions};
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let settings = orange_ticket_bot::config::Settings::defaults().expect("defaults");
+        let options = SandboxOptions {
+            client_id: client_id.to_owned(),
+            client_secret: client_secret.to_owned(),
+            ..SandboxOptions::from_settings(&settings)
+        };
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        let running = runtime
+            .block_on(sandbox::start(options, addr))
+            .expect("the sandbox starts");
+        Orange {
+            runtime,
+            running: Some(running),
+        }
+    }
+
+    /// The variables that point the bot at this sandbox with these credentials.
+    fn env(&self, client_id: &str, client_secret: &str) -> Vec<(String, String)> {
+        let running = self.running.as_ref().expect("running");
+        [
+            ("ORANGE_CLIENT_ID", client_id.to_owned()),
+            ("ORANGE_CLIENT_SECRET", client_secret.to_owned()),
+            ("OTB__ORANGE__BASE_URL", running.base_url().to_string()),
+            ("OTB__ORANGE__TOKEN_URL", running.token_url().to_string()),
+        ]
+        .map(|(k, v)| (k.to_owned(), v))
+        .to_vec()
+    }
+}
+
+impl Drop for Orange {
+    fn drop(&mut self) {
+        if let Some(running) = self.running.take() {
+            self.runtime.block_on(running.shutdown());
+        }
+    }
+}
+
 #[test]
 fn help_lists_the_modes() {
     let out = bot(&["--help"], &[]);
@@ -57,6 +123,15 @@ fn each_modes_help_says_what_it_does_today() {
     let sandbox = help("sandbox");
     assert!(sandbox.contains("127.0.0.1"), "{sandbox}");
     assert!(help("run").contains("the watcher"));
+    let check = help("check");
+    for said in [
+        "token",
+        "status endpoint",
+        "permissions",
+        "status 1 when a check failed",
+    ] {
+        assert!(check.contains(said), "{said:?} missing from:\n{check}");
+    }
     assert!(text(&bot(&["--help"], &[])).contains("exits with status 2"));
 }
 
@@ -85,18 +160,113 @@ fn check_reports_the_embedded_defaults() {
 
 #[test]
 fn check_never_prints_secrets() {
+    let orange = Orange::start("id-hunter2", "secret-hunter2");
+    let closed = closed_port_url();
+    let mut env = orange.env("id-hunter2", "secret-hunter2");
+    env.extend([
+        ("DISCORD_TOKEN".into(), "tok-hunter2".into()),
+        ("OTB__DISCORD__API_BASE_URL".into(), closed.clone()),
+    ]);
+    let out = bot_env(&["check"], &env);
+    assert!(!text(&out).contains("hunter2"), "{}", text(&out));
+    assert!(
+        text(&out).contains("orange:   Orange at 127.0.0.1 (http://127.0.0.1:"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        text(&out).contains("OK   Orange token: issued by"),
+        "{}",
+        text(&out)
+    );
+    // Discord at a closed port: a failed live check, status 1, and still no secret shown.
+    assert!(
+        text(&out).contains(&format!(
+            "FAIL Discord token: Discord could not be reached at {closed}/"
+        )),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+}
+
+#[test]
+fn check_without_credentials_checks_the_embedded_sandbox_live_and_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = bot_with(dir.path(), &["check"], "", &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    for line in [
+        "OK   settings: valid",
+        "OK   Orange sandbox: no ORANGE_CLIENT_ID/ORANGE_CLIENT_SECRET, so the embedded sandbox is \
+         checked, started as `run` would at http://127.0.0.1:",
+        "OK   Orange token: issued by http://127.0.0.1:",
+        "OK   Orange API status: ok",
+        "OK   Orange service numbers: ",
+        "SKIP Discord: DISCORD_TOKEN is not set",
+        "all 5 checks OK",
+    ] {
+        assert!(stdout.contains(line), "{line:?} missing from:\n{stdout}");
+    }
+    let services = stdout
+        .lines()
+        .find(|l| l.starts_with("OK   Orange service numbers: "))
+        .expect("the services line");
+    assert!(services.contains("(LD000000, "), "{services}");
+    assert!(!stdout.contains("FAIL"), "{stdout}");
+    assert!(
+        !dir.path().join("data").exists(),
+        "a check on a fresh installation writes nothing"
+    );
+}
+
+#[test]
+fn check_with_a_wrong_orange_secret_names_the_credentials_and_exits_1() {
+    let orange = Orange::start("otb-client", "the-right-secret");
+    let out = bot_env(
+        &["check"],
+        &orange.env("otb-client", "wrong-secret-hunter2"),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        stdout.contains(
+            "FAIL Orange token: Orange refused the client id/secret (HTTP 401): check \
+             ORANGE_CLIENT_ID / ORANGE_CLIENT_SECRET"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("SKIP Orange API status: needs a token"),
+        "{stdout}"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("error: 1 of 2 checks failed"),
+        "{}",
+        text(&out)
+    );
+    assert!(!text(&out).contains("hunter2"), "{}", text(&out));
+}
+
+#[test]
+fn check_with_a_discord_token_but_no_orange_for_it_is_an_invalid_setting() {
+    let closed = closed_port_url();
     let out = bot(
         &["check"],
         &[
-            ("DISCORD_TOKEN", "tok-hunter2"),
-            ("ORANGE_CLIENT_ID", "id-hunter2"),
-            ("ORANGE_CLIENT_SECRET", "secret-hunter2"),
+            ("DISCORD_TOKEN", "tok"),
+            ("OTB__DISCORD__API_BASE_URL", closed.as_str()),
         ],
     );
-    assert!(out.status.success(), "{}", text(&out));
-    assert!(!text(&out).contains("hunter2"), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(
-        text(&out).contains("Orange at api.orange.com (https://"),
+        text(&out).contains("FAIL settings: no Orange credentials for Discord"),
+        "{}",
+        text(&out)
+    );
+    // The live checks still run: the whole picture in one go.
+    assert!(
+        text(&out).contains("OK   Orange service numbers"),
         "{}",
         text(&out)
     );
@@ -190,6 +360,11 @@ fn check_says_which_orange_the_bot_talks_to() {
             ("ORANGE_CLIENT_ID", "id"),
             ("ORANGE_CLIENT_SECRET", "secret"),
             ("OTB__ORANGE__BASE_URL", "https://orange.example.net/tt/v1"),
+            // The live check stays on loopback: nothing listens there.
+            (
+                "OTB__ORANGE__TOKEN_URL",
+                &format!("{}/token", closed_port_url()),
+            ),
         ],
     );
     assert!(

@@ -9,7 +9,8 @@
 //! - `actor`: who is acting (roles, Manage Server, the guild as the team) and the allowlist;
 //! - `respond`: defer, answer and edit any interaction, never pinging anyone;
 //! - `notifier`: the watcher's deliveries into threads and feed channels;
-//! - `embeds`: card -> embed; `error`: the one place errors are split for users and logs.
+//! - `embeds`: card -> embed; `error`: the one place errors are split for users and logs;
+//! - `check`: what `orange-ticket-bot check` asks Discord (token, guilds, the bot's permissions).
 //!
 //! The REST base URL is a setting (`discord.api_base_url`): with anything but `https://discord.com`
 //! requests go through `HttpBuilder::proxy` and serenity's own rate limiter is disabled, because it
@@ -17,6 +18,7 @@
 
 mod actor;
 mod bot;
+pub mod check;
 mod commands;
 mod components;
 mod embeds;

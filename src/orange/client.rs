@@ -139,6 +139,12 @@ impl OrangeClient {
         ))
     }
 
+    /// Fetches a token (or reuses the cached one) without calling the API: `check` tells a
+    /// credentials problem from an API one this way.
+    pub async fn fetch_token(&self, deadline: Deadline) -> Result<(), OrangeError> {
+        self.inner.auth.get(deadline).await.map(drop)
+    }
+
     pub(super) fn url(&self, path: &str, id: Option<&TicketId>) -> Url {
         let base = self.inner.settings.base_url.as_str().trim_end_matches('/');
         let path = match id {

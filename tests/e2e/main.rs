@@ -7,6 +7,7 @@ mod support;
 
 mod bot;
 mod cards;
+mod check;
 mod crash;
 mod harness;
 mod team;

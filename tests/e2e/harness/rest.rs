@@ -496,3 +496,66 @@ async fn threads_and_messages_are_listed_in_creation_order_and_waited_for() {
     );
     assert_eq!(found.channel_id, b.id.get());
 }
+
+/// The guild routes `check` reads answer what Discord's spec says they answer, and serenity reads
+/// them; the bot role's permissions are the test's to set, and a revoked token gets a 401.
+#[tokio::test]
+async fn the_guild_routes_answer_per_the_spec_and_follow_the_tests_settings() {
+    use crate::support::fake_discord::BOT_USER_ID;
+    use crate::support::fake_discord::guild::{BOT_ROLE_ID, GUILD_NAME, INVITE_PERMISSIONS};
+    let fake = FakeDiscord::start().await;
+    let get = |path: String| {
+        let fake = &fake;
+        async move {
+            let response = send(fake, Method::GET, &path, None).await;
+            assert_eq!(response.status(), 200, "{path}");
+            response.json::<Value>().await.expect("json")
+        }
+    };
+    let guilds = get("/users/@me/guilds".into()).await;
+    let member = get(format!("/guilds/{GUILD_ID}/members/{BOT_USER_ID}")).await;
+    let roles = get(format!("/guilds/{GUILD_ID}/roles")).await;
+    let answers = [
+        ("MyGuildResponse", &guilds[0]),
+        ("GuildMemberResponse", &member),
+        ("GuildRoleResponse", &roles[0]),
+        ("GuildRoleResponse", &roles[1]),
+    ];
+    for (schema, answer) in answers {
+        let violations = validate::check_schema(schema, answer, "");
+        assert!(violations.is_empty(), "{schema}: {violations:?}\n{answer}");
+    }
+    let page_after = get(format!("/users/@me/guilds?after={GUILD_ID}")).await;
+    assert_eq!(page_after, json!([]));
+
+    let http = serenity_http(&fake);
+    let listed = http.get_guilds(None, Some(200)).await.expect("guilds");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].name, GUILD_NAME);
+    let bot = http
+        .get_member(GuildId::new(GUILD_ID), UserId::new(BOT_USER_ID))
+        .await
+        .expect("member");
+    assert_eq!(bot.roles, [RoleId::new(BOT_ROLE_ID)]);
+    let read = http
+        .get_guild_roles(GuildId::new(GUILD_ID))
+        .await
+        .expect("roles");
+    assert_eq!(read.len(), 2);
+
+    fake.set_bot_permissions(INVITE_PERMISSIONS & !(1 << 11));
+    let roles = get(format!("/guilds/{GUILD_ID}/roles")).await;
+    assert_eq!(
+        roles[1]["permissions"],
+        (INVITE_PERMISSIONS & !(1 << 11)).to_string()
+    );
+    let (status, body) = error_code(send(&fake, Method::GET, "/guilds/1/roles", None).await).await;
+    assert_eq!((status, body["code"].as_u64()), (404, Some(10004)));
+
+    fake.revoke_token("fake-token");
+    let refused = http.get_current_user().await.expect_err("a revoked token");
+    assert!(
+        matches!(&refused, serenity::Error::Http(e) if e.status_code().map(|s| s.as_u16()) == Some(401)),
+        "{refused:?}"
+    );
+}

@@ -2,7 +2,8 @@
 //! WebSocket at `/gateway` ([`gateway`]). The real, unmodified serenity/poise stack connects to it
 //! through `HttpBuilder::proxy`; every request is recorded ([`state`]) and its body validated
 //! against Discord's OpenAPI spec ([`validate`]); tests inject interactions ([`payloads`]),
-//! faults ([`faults`]) and gateway events, and wait for what the bot does.
+//! faults ([`faults`]) and gateway events, set the bot's permissions in its guild ([`guild`]),
+//! and wait for what the bot does.
 //!
 //! Problems the bot causes (an unknown route, an invalid body, a late or second interaction
 //! callback, a message that would ping someone) are recorded as failures: dropping the fake
@@ -10,6 +11,7 @@
 
 pub mod faults;
 pub mod gateway;
+pub mod guild;
 pub mod mentions;
 pub mod payloads;
 pub mod rest;
@@ -206,6 +208,18 @@ impl FakeDiscord {
                 fault,
                 remaining: times,
             });
+    }
+
+    /// Sets what the bot's role grants in the guild (`@everyone` keeps its own permissions).
+    pub fn set_bot_permissions(&self, bits: u64) {
+        self.shared.update(|s| s.guild.bot_role_permissions = bits);
+    }
+
+    /// From now on the REST API answers requests made with `token` with 401, as Discord does
+    /// for a reset token (the gateway is not affected).
+    pub fn revoke_token(&self, token: &str) {
+        self.shared
+            .update(|s| s.revoked_tokens.push(token.to_owned()));
     }
 
     /// Everything the fake saw, as text.

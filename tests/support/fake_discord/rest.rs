@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::faults::{self, Fault};
 use super::state::{
-    APPLICATION_ID, BOT_USER_ID, EPHEMERAL, INTERACTION_WINDOW, MAX_PINS, NONCE_WINDOW,
+    APPLICATION_ID, BOT_USER_ID, EPHEMERAL, GUILD_ID, INTERACTION_WINDOW, MAX_PINS, NONCE_WINDOW,
     RecordedRequest, State, bot_user, human_user,
 };
 use super::validate::{self, Violation};
@@ -27,6 +27,9 @@ pub const ROUTES: &[&str] = &[
     "GET /gateway/bot",
     "GET /oauth2/applications/@me",
     "GET /users/@me",
+    "GET /users/@me/guilds",
+    "GET /guilds/{guild_id}/members/{user_id}",
+    "GET /guilds/{guild_id}/roles",
     "GET /applications/{application_id}/commands",
     "PUT /applications/{application_id}/commands",
     "GET /applications/{application_id}/guilds/{guild_id}/commands",
@@ -159,9 +162,14 @@ async fn handle(
     if let (Some(route), Ok(Some(body))) = (route, &parsed) {
         guard_mentions(&shared, route, &label, body);
     }
-    let fault = route.and_then(|r| faults::take(&mut shared.faults.lock().expect("faults"), r));
+    let revoked = bot_token(&headers).is_some_and(|t| shared.state().revoked_tokens.contains(&t));
+    let fault = route
+        .filter(|_| !revoked)
+        .and_then(|r| faults::take(&mut shared.faults.lock().expect("faults"), r));
 
     let reply = match (&matched, &parsed) {
+        // Discord's answer to a bot token it does not know (reset, or mistyped).
+        (Some(_), _) if revoked => Reply::error(StatusCode::UNAUTHORIZED, 0, "401: Unauthorized"),
         (None, _) => {
             shared.update(|s| s.fail(format!("{label}: unknown route (answered 404)")));
             Reply::error(StatusCode::NOT_FOUND, 0, "404: Not Found")
@@ -227,6 +235,12 @@ async fn handle(
         Some(body) => (reply.status, reply.headers, axum::Json(body)).into_response(),
         None => (reply.status, reply.headers).into_response(),
     }
+}
+
+/// The token of an `Authorization: Bot <token>` header.
+fn bot_token(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get("authorization")?.to_str().ok()?;
+    value.strip_prefix("Bot ").map(str::to_owned)
 }
 
 /// Records a failure when the message in `body` would ping anyone (see [`mentions`]).
@@ -390,6 +404,19 @@ fn answer(s: &mut State, m: &Matched<'_>, body: &Value, gateway_url: &str) -> Re
             "verify_key": "0".repeat(64), "flags": 0, "owner": human_user(), "bot": bot_user(),
         })),
         "GET /users/@me" => Reply::ok(bot_user()),
+        "GET /users/@me/guilds" => Reply::ok(s.guild.my_guilds(&m.query)),
+        "GET /guilds/{guild_id}/members/{user_id}" | "GET /guilds/{guild_id}/roles"
+            if parse_id(p[0]) != Some(GUILD_ID) =>
+        {
+            Reply::error(StatusCode::NOT_FOUND, 10004, "Unknown Guild")
+        }
+        "GET /guilds/{guild_id}/members/{user_id}" => {
+            match parse_id(p[1]).and_then(|user| s.guild.member(user)) {
+                Some(member) => Reply::ok(member),
+                None => Reply::error(StatusCode::NOT_FOUND, 10007, "Unknown Member"),
+            }
+        }
+        "GET /guilds/{guild_id}/roles" => Reply::ok(s.guild.roles()),
         "GET /applications/{application_id}/commands" => {
             Reply::ok(s.global_commands.clone().unwrap_or(json!([])))
         }

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use super::guild::Guild;
 use super::mentions;
 
 /// The application id (from READY) and the bot's user id differ on purpose: a mix-up shows.
@@ -164,6 +165,10 @@ pub struct State {
     pub nonces: HashMap<(u64, String), (u64, Instant)>,
     pub identifies: usize,
     pub resumes: usize,
+    /// The guild's roles and their permissions, as the REST API shows them.
+    pub guild: Guild,
+    /// Bot tokens the REST API answers with 401 (see [`super::FakeDiscord::revoke_token`]).
+    pub revoked_tokens: Vec<String>,
 }
 
 impl State {
@@ -184,6 +189,8 @@ impl State {
             nonces: HashMap::new(),
             identifies: 0,
             resumes: 0,
+            guild: Guild::default(),
+            revoked_tokens: Vec::new(),
         };
         let channels = [
             (CHANNEL_ID, 0, "tickets"),
