@@ -404,19 +404,9 @@ fn answer(s: &mut State, m: &Matched<'_>, body: &Value, gateway_url: &str) -> Re
             "verify_key": "0".repeat(64), "flags": 0, "owner": human_user(), "bot": bot_user(),
         })),
         "GET /users/@me" => Reply::ok(bot_user()),
-        "GET /users/@me/guilds" => Reply::ok(s.guild.my_guilds(&m.query)),
-        "GET /guilds/{guild_id}/members/{user_id}" | "GET /guilds/{guild_id}/roles"
-            if parse_id(p[0]) != Some(GUILD_ID) =>
-        {
-            Reply::error(StatusCode::NOT_FOUND, 10004, "Unknown Guild")
-        }
-        "GET /guilds/{guild_id}/members/{user_id}" => {
-            match parse_id(p[1]).and_then(|user| s.guild.member(user)) {
-                Some(member) => Reply::ok(member),
-                None => Reply::error(StatusCode::NOT_FOUND, 10007, "Unknown Member"),
-            }
-        }
-        "GET /guilds/{guild_id}/roles" => Reply::ok(s.guild.roles()),
+        "GET /users/@me/guilds"
+        | "GET /guilds/{guild_id}/members/{user_id}"
+        | "GET /guilds/{guild_id}/roles" => guild_route(s, m),
         "GET /applications/{application_id}/commands" => {
             Reply::ok(s.global_commands.clone().unwrap_or(json!([])))
         }
@@ -498,6 +488,24 @@ fn answer(s: &mut State, m: &Matched<'_>, body: &Value, gateway_url: &str) -> Re
         "PUT /channels/{channel_id}/pins/{message_id}" => set_pin(s, p[0], p[1], true),
         "DELETE /channels/{channel_id}/pins/{message_id}" => set_pin(s, p[0], p[1], false),
         other => unreachable!("route {other} listed but not answered"),
+    }
+}
+
+/// The guild list, the bot's member object and the roles (see [`super::guild`]).
+fn guild_route(s: &State, m: &Matched<'_>) -> Reply {
+    let p = &m.params;
+    if m.route == "GET /users/@me/guilds" {
+        return Reply::ok(s.guild.my_guilds(&m.query));
+    }
+    if parse_id(p[0]) != Some(GUILD_ID) {
+        return Reply::error(StatusCode::NOT_FOUND, 10004, "Unknown Guild");
+    }
+    if m.route == "GET /guilds/{guild_id}/roles" {
+        return Reply::ok(s.guild.roles());
+    }
+    match parse_id(p[1]).and_then(|user| s.guild.member(user)) {
+        Some(member) => Reply::ok(member),
+        None => Reply::error(StatusCode::NOT_FOUND, 10007, "Unknown Member"),
     }
 }
 
