@@ -221,6 +221,28 @@ fn check_without_credentials_checks_the_embedded_sandbox_live_and_leaves_nothing
 }
 
 #[test]
+fn check_reads_the_embedded_sandboxs_saved_world_and_names_a_corrupt_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("data dir");
+    let world = data.join("orange-ticket-bot.sandbox.json");
+    std::fs::write(&world, "{\"tickets\": [").expect("written");
+    let out = bot_with(dir.path(), &["check"], "", &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        stdout.contains("FAIL Orange sandbox: the embedded sandbox did not start: ")
+            && stdout.contains("orange-ticket-bot.sandbox.json"),
+        "{stdout}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&world).expect("kept"),
+        "{\"tickets\": [",
+        "never reseeded over"
+    );
+}
+
+#[test]
 fn check_with_a_wrong_orange_secret_names_the_credentials_and_exits_1() {
     let orange = Orange::start("otb-client", "the-right-secret");
     let out = bot_env(
