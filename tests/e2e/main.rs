@@ -9,6 +9,7 @@ mod bot;
 mod cards;
 mod crash;
 mod harness;
+mod shutdown;
 mod team;
 mod tickets;
 mod watcher;
