@@ -8,6 +8,7 @@ mod support;
 mod bot;
 mod cards;
 mod crash;
+mod faults;
 mod harness;
 mod shutdown;
 mod team;

@@ -14,13 +14,13 @@ use orange_ticket_bot::store::Store;
 use crate::support::bot_process::Followed;
 use crate::support::fake_discord::{FakeDiscord, Fault, InteractionPayload, State};
 
-const CREATE_MESSAGE: &str = "POST /channels/{channel_id}/messages";
+pub(crate) const CREATE_MESSAGE: &str = "POST /channels/{channel_id}/messages";
 /// Generous for a loaded 2-core machine: start, connect, one pass.
-const STARTUP: Duration = Duration::from_secs(15);
+pub(crate) const STARTUP: Duration = Duration::from_secs(15);
 
 /// A status change on every followed ticket, so the bot's first pass queues one notification per
 /// thread.
-fn change_every_ticket(world: &Followed) {
+pub(crate) fn change_every_ticket(world: &Followed) {
     for id in world.threads.keys() {
         let current = world.control.ticket(id).map(|t| t.status);
         let next = if current == Some(Status::Frozen) {
@@ -36,7 +36,7 @@ fn change_every_ticket(world: &Followed) {
 }
 
 /// The watcher's posts in the followed threads (they carry the `-# ref` marker): nonce -> count.
-fn posts_by_nonce(state: &State, world: &Followed) -> BTreeMap<String, usize> {
+pub(crate) fn posts_by_nonce(state: &State, world: &Followed) -> BTreeMap<String, usize> {
     let mut out = BTreeMap::new();
     for thread in world.threads.values() {
         for m in state.messages_in(*thread) {
@@ -50,7 +50,7 @@ fn posts_by_nonce(state: &State, world: &Followed) -> BTreeMap<String, usize> {
 }
 
 /// Message creations the bot sent, accepted or not: nonce -> count.
-fn sends_by_nonce(fake: &FakeDiscord) -> HashMap<String, usize> {
+pub(crate) fn sends_by_nonce(fake: &FakeDiscord) -> HashMap<String, usize> {
     let mut out = HashMap::new();
     for r in fake.requests() {
         if r.route == Some(CREATE_MESSAGE)
