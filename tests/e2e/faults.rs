@@ -1,6 +1,6 @@
 //! Fast fault scenarios through the real bot **process** (the slow and long ones are elsewhere:
 //! `crash.rs` kills it at random, `watcher.rs` storms Discord with 429/5xx and Orange with 503):
-//! each asserts nothing lost, nothing duplicated, and that commands keep getting answers.
+//! each asserts nothing lost, nothing duplicated, and that commands keep getting clear answers.
 
 use std::time::Duration;
 
@@ -11,6 +11,7 @@ use crate::shutdown::{
 };
 use crate::support::bot_process::Followed;
 use crate::support::fake_discord::{FakeDiscord, Fault, InteractionPayload};
+use orange_ticket_bot::sandbox::FaultConfig;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gateway_dropped_mid_delivery_is_resumed_and_every_notification_posted_once() {
@@ -67,6 +68,53 @@ async fn a_gateway_dropped_mid_delivery_is_resumed_and_every_notification_posted
         "gateway fault: {} requests, 1 gateway close, {} sessions, {TICKETS} notifications \
          delivered, duplicates 0, losses 0",
         requests, sessions
+    );
+    world.orange.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orange_slower_than_the_timeout_gets_clear_answers_and_loses_no_change() {
+    const TICKETS: usize = 4;
+    let fake = FakeDiscord::start().await;
+    let world = Followed::start(&fake, TICKETS).await;
+    // Every Orange answer takes longer than the bot waits for one (1 s here).
+    world.control.set_faults(FaultConfig {
+        latency_ms: 1_500,
+        ..FaultConfig::default()
+    });
+    let mut bot = world.spawn_bot(&[
+        ("OTB__ORANGE__REQUEST_TIMEOUT_MS", "1000"),
+        ("OTB__WATCHER__MAX_BACKOFF_SECS", "2"),
+    ]);
+    // Changes Orange makes while it is slow.
+    change_every_ticket(&world);
+    bot.wait_for_log("watcher: Orange call failed", STARTUP)
+        .await;
+
+    // A command gets a clear answer in time (not Discord's "did not respond").
+    let asked = fake
+        .inject(&InteractionPayload::slash("ticket").sub("status"))
+        .await;
+    let answer = fake.wait_for_response_message(&asked).await;
+    let said = format!("{} {:?}", answer.content(), answer.embeds());
+    assert!(said.contains("Orange did not answer in time"), "{said}");
+    println!("slow Orange: the command said {said}");
+
+    // Orange answers again: every change reaches its thread once.
+    world.control.set_faults(FaultConfig::default());
+    fake.wait_for("every change posted", Duration::from_secs(20), |s| {
+        (posts_by_nonce(s, &world).len() >= TICKETS).then_some(())
+    })
+    .await;
+    bot.signal(Signal::SIGTERM);
+    let status = bot.wait_exit(Duration::from_secs(15)).await;
+    assert!(status.success(), "{status}:\n{}", bot.log().join("\n"));
+    let posted = posts_by_nonce(&fake.state(), &world);
+    assert_eq!(posted.len(), TICKETS, "{posted:?}");
+    assert!(posted.values().all(|n| *n == 1), "posted twice: {posted:?}");
+    let counters = world.control.counters();
+    println!(
+        "slow Orange: {TICKETS} changes delivered, duplicates 0, losses 0, Orange calls {counters:?}"
     );
     world.orange.shutdown().await;
 }
