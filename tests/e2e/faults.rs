@@ -11,7 +11,7 @@ use crate::shutdown::{
 };
 use crate::support::bot_process::Followed;
 use crate::support::fake_discord::{FakeDiscord, Fault, InteractionPayload};
-use orange_ticket_bot::sandbox::FaultConfig;
+use orange_ticket_bot::sandbox::{FaultConfig, Operation};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gateway_dropped_mid_delivery_is_resumed_and_every_notification_posted_once() {
@@ -115,6 +115,59 @@ async fn orange_slower_than_the_timeout_gets_clear_answers_and_loses_no_change()
     let counters = world.control.counters();
     println!(
         "slow Orange: {TICKETS} changes delivered, duplicates 0, losses 0, Orange calls {counters:?}"
+    );
+    world.orange.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_expiry_storms_and_malformed_bodies_lose_and_repeat_nothing() {
+    const TICKETS: usize = 4;
+    let fake = FakeDiscord::start().await;
+    let world = Followed::start(&fake, TICKETS).await;
+    // Each token expires after two calls; half the reads come back broken or the wrong shape.
+    world.control.set_faults(FaultConfig {
+        token_expires_after_calls: Some(2),
+        malformed_rate: [(Operation::GetTicket, 0.5), (Operation::Search, 0.5)]
+            .into_iter()
+            .collect(),
+        ..FaultConfig::default()
+    });
+    let mut bot = world.spawn_bot(&[("OTB__WATCHER__MAX_BACKOFF_SECS", "2")]);
+    change_every_ticket(&world);
+    bot.wait_for_log("watcher: Orange call failed", STARTUP)
+        .await;
+
+    // Commands get an answer meanwhile (a result or a short error, never silence).
+    for _ in 0..3 {
+        let asked = fake
+            .inject(&InteractionPayload::slash("ticket").sub("status"))
+            .await;
+        let answer = fake.wait_for_response_message(&asked).await;
+        assert!(!answer.content().is_empty() || !answer.embeds().is_empty());
+    }
+    let during = world.control.counters();
+
+    world.control.set_faults(FaultConfig::default());
+    fake.wait_for("every change posted", Duration::from_secs(20), |s| {
+        (posts_by_nonce(s, &world).len() >= TICKETS).then_some(())
+    })
+    .await;
+    bot.signal(Signal::SIGTERM);
+    let status = bot.wait_exit(Duration::from_secs(15)).await;
+    assert!(status.success(), "{status}:\n{}", bot.log().join("\n"));
+    let posted = posts_by_nonce(&fake.state(), &world);
+    assert_eq!(
+        posted.len(),
+        TICKETS,
+        "a false change was posted: {posted:?}"
+    );
+    assert!(posted.values().all(|n| *n == 1), "posted twice: {posted:?}");
+    let count = |op: Operation| during.operations.get(&op).map_or(0, |c| c.calls);
+    println!(
+        "Orange storms: {} token fetches, {} reads during the faults, {TICKETS} changes \
+         delivered, duplicates 0, losses 0",
+        count(Operation::Token),
+        count(Operation::GetTicket) + count(Operation::Search)
     );
     world.orange.shutdown().await;
 }
