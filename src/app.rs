@@ -44,6 +44,16 @@ pub enum AppError {
     Discord(#[from] discord::StopError),
     #[error(transparent)]
     Check(#[from] check::CheckFailed),
+    #[error(transparent)]
+    ShutdownCutShort(#[from] ShutdownCutShort),
+}
+
+/// A graceful shutdown that ran out of time (`app.shutdown_timeout_secs`).
+#[derive(Debug, thiserror::Error)]
+#[error("shutdown cut short by its {timeout:?} timeout (app.shutdown_timeout_secs) at: {step}")]
+pub struct ShutdownCutShort {
+    pub step: &'static str,
+    pub timeout: Duration,
 }
 
 impl AppError {
@@ -61,7 +71,8 @@ impl AppError {
             | AppError::DiscordStart(_)
             | AppError::Console(_)
             | AppError::ScriptFailed { .. }
-            | AppError::Discord(_) => ExitCode::from(1),
+            | AppError::Discord(_)
+            | AppError::ShutdownCutShort(_) => ExitCode::from(1),
         }
     }
 
@@ -100,21 +111,15 @@ pub async fn run(mode: Mode, settings: Settings) -> Result<(), AppError> {
             let mut bot = start_discord(settings).await?;
             let stopped_by_itself = tokio::select! {
                 signal = stop_signal() => {
-                    tracing::info!(signal, "shutting down");
+                    tracing::info!(signal, timeout = ?bot.core.settings().app.shutdown_timeout(),
+                        "shutting down");
                     None
                 }
                 result = bot.stopped() => Some(result),
             };
-            match stopped_by_itself {
-                Some(result) => {
-                    bot.shutdown().await;
-                    result
-                }
-                None => {
-                    bot.shutdown().await;
-                    Ok(())
-                }
-            }
+            let shutdown = bot.shutdown().await;
+            stopped_by_itself.unwrap_or(Ok(()))?;
+            Ok(shutdown?)
         }
         Mode::Console => run_console(settings).await,
         Mode::Sandbox { port, seed } => run_sandbox(&settings, port, seed).await,
@@ -183,21 +188,71 @@ impl Background {
         Background { cancel, task }
     }
 
-    /// Cancels the task and waits (at most 10 s) for it to end. The watcher stops at its next
-    /// await: every write it makes is a transaction, and a delivery cut between Discord's answer
-    /// and the outbox removal is recognised when sent again (nonce, reference line).
+    /// Cancels the task and waits for it to reach a safe point and end (the watcher completes
+    /// the delivery in progress; see `Watcher::run`). Dropped before then, e.g. by the shutdown's
+    /// timeout, it aborts the task.
     async fn stop(self, name: &str) {
         self.cancel.cancel();
-        let abort = self.task.abort_handle();
-        match tokio::time::timeout(Duration::from_secs(10), self.task).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::warn!(error = %e, task = name, "background task failed"),
-            Err(_) => {
-                tracing::warn!(
-                    task = name,
-                    "background task did not stop within 10 s; aborted"
+        let task = tokio_util::task::AbortOnDropHandle::new(self.task);
+        if let Err(e) = task.await {
+            tracing::warn!(error = %e, task = name, "background task failed");
+        }
+    }
+}
+
+/// The steps of a shutdown, each logged with its duration, all within one deadline.
+struct Steps {
+    started: tokio::time::Instant,
+    timeout: Duration,
+    cut_short: Option<&'static str>,
+}
+
+impl Steps {
+    fn new(timeout: Duration) -> Self {
+        Steps {
+            started: tokio::time::Instant::now(),
+            timeout,
+            cut_short: None,
+        }
+    }
+
+    /// Runs one step until it ends or the deadline passes; `None` if it did not end.
+    async fn run<T>(&mut self, step: &'static str, work: impl Future<Output = T>) -> Option<T> {
+        let begun = tokio::time::Instant::now();
+        match tokio::time::timeout_at(self.started + self.timeout, work).await {
+            Ok(out) => {
+                tracing::info!(
+                    step,
+                    took_ms = begun.elapsed().as_millis() as u64,
+                    "shutdown step done"
                 );
-                abort.abort();
+                Some(out)
+            }
+            Err(_) => {
+                tracing::error!(
+                    step,
+                    took_ms = begun.elapsed().as_millis() as u64,
+                    "shutdown step cut short: the shutdown timeout passed"
+                );
+                self.cut_short.get_or_insert(step);
+                None
+            }
+        }
+    }
+
+    fn finish(self) -> Result<(), ShutdownCutShort> {
+        let took_ms = self.started.elapsed().as_millis() as u64;
+        match self.cut_short {
+            None => {
+                tracing::info!(took_ms, "shutdown complete");
+                Ok(())
+            }
+            Some(step) => {
+                tracing::error!(took_ms, step, "shutdown cut short by its timeout");
+                Err(ShutdownCutShort {
+                    step,
+                    timeout: self.timeout,
+                })
             }
         }
     }
@@ -230,6 +285,7 @@ pub async fn start_discord(mut settings: Settings) -> Result<Running, AppError> 
     let data = discord::Data {
         core: core.clone(),
         settings: Arc::new(settings),
+        gate: discord::Gate::default(),
     };
     match discord::start(&token, data).await {
         Ok(bot) => {
@@ -273,16 +329,40 @@ impl Running {
         Ok(self.bot.stopped().await?)
     }
 
-    /// Stops the watcher (it finishes the write in progress), disconnects from Discord, then
-    /// stops the sandbox.
-    pub async fn shutdown(self) {
+    /// The graceful shutdown, within `app.shutdown_timeout_secs`: stops taking commands (new
+    /// ones are told the bot is restarting), lets the watcher's pass reach a safe point (the
+    /// delivery in progress completes, the rest stays in the outbox), waits for the commands in
+    /// progress, flushes the store, closes the gateway and stops the sandbox. Each step is
+    /// logged with its duration; past the deadline the rest is cut short.
+    pub async fn shutdown(self) -> Result<(), ShutdownCutShort> {
+        let mut steps = Steps::new(self.core.settings().app.shutdown_timeout());
+        steps
+            .run("stop taking commands", async {
+                self.bot.stop_taking_commands()
+            })
+            .await;
         if let Some(watcher) = self.watcher {
-            watcher.stop("watcher").await;
+            steps
+                .run("finish the watcher's pass", watcher.stop("watcher"))
+                .await;
         }
-        self.bot.shutdown().await;
+        steps
+            .run(
+                "finish the commands in progress",
+                self.bot.commands_finished(),
+            )
+            .await;
+        let flushed = steps
+            .run("flush the store", self.core.store().flush())
+            .await;
+        if let Some(Err(e)) = flushed {
+            tracing::error!(error = %e, "the store could not be flushed");
+        }
+        steps.run("close the gateway", self.bot.shutdown()).await;
         if let Some(sandbox) = self.sandbox {
-            sandbox.shutdown().await;
+            steps.run("stop the sandbox", sandbox.shutdown()).await;
         }
+        steps.finish()
     }
 }
 
@@ -379,7 +459,11 @@ async fn run_console(settings: Settings) -> Result<(), AppError> {
     });
     let summary = console.run_stdio().await.map_err(AppError::Console);
     if let Some(watcher) = watcher {
-        watcher.stop("watcher").await;
+        let stopped =
+            tokio::time::timeout(settings.app.shutdown_timeout(), watcher.stop("watcher")).await;
+        if stopped.is_err() {
+            tracing::warn!("the watcher did not stop within the shutdown timeout; aborted");
+        }
     }
     core.store().flush().await?;
     if let Some(s) = sandbox {

@@ -60,6 +60,7 @@ impl From<figment::Error> for ConfigError {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
+    pub app: AppSettings,
     pub orange: OrangeSettings,
     pub core: CoreSettings,
     pub discord: DiscordSettings,
@@ -163,6 +164,20 @@ pub struct DiscordSettings {
     /// Archive a ticket's thread once the ticket is closed (after its last update).
     #[serde(default)]
     pub archive_closed_threads: bool,
+}
+
+/// The process as a whole.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppSettings {
+    /// The whole graceful shutdown (SIGTERM, SIGINT) is bounded by this, in seconds.
+    pub shutdown_timeout_secs: u64,
+}
+
+impl AppSettings {
+    pub fn shutdown_timeout(&self) -> Duration {
+        Duration::from_secs(self.shutdown_timeout_secs)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -339,6 +354,7 @@ impl Settings {
             ("orange.request_timeout_ms", self.orange.request_timeout_ms),
             ("orange.max_body_bytes", self.orange.max_body_bytes),
             ("watcher.interval_secs", self.watcher.interval_secs),
+            ("app.shutdown_timeout_secs", self.app.shutdown_timeout_secs),
             ("store.audit_keep", self.store.audit_keep as u64),
             ("sandbox.token_ttl_secs", self.sandbox.token_ttl_secs),
             (
@@ -571,6 +587,20 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("intervall_secs"), "{err}");
+    }
+
+    #[test]
+    fn the_shutdown_timeout_is_a_positive_number_of_seconds() {
+        let s = Settings::defaults().expect("valid");
+        assert_eq!(s.app.shutdown_timeout(), Duration::from_secs(8));
+        let zero = base().merge(Serialized::default("app.shutdown_timeout_secs", 0));
+        let err = Settings::from_figment(zero, Secrets::default())
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "app.shutdown_timeout_secs is invalid: expected a number greater than 0"
+        );
     }
 
     #[test]

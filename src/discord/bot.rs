@@ -11,7 +11,7 @@ use poise::serenity_prelude as serenity;
 use secrecy::SecretString;
 use tokio::task::JoinHandle;
 
-use super::{Data, DiscordNotifier, commands, components, error, http_client, respond};
+use super::{Data, DiscordNotifier, Gate, commands, components, error, http_client, respond};
 use crate::core::Core;
 
 /// Waits between registration attempts: 1 s, 2 s, 4 s, 8 s, 16 s.
@@ -24,6 +24,7 @@ pub struct RunningBot {
     shard_manager: Arc<serenity::ShardManager>,
     client: Option<JoinHandle<Result<(), serenity::Error>>>,
     registration: JoinHandle<()>,
+    gate: Gate,
 }
 
 /// Builds the client and spawns it; returns once the task runs. Commands are registered in
@@ -31,6 +32,7 @@ pub struct RunningBot {
 pub async fn start(token: &SecretString, data: Data) -> Result<RunningBot, serenity::Error> {
     let http = http_client(token, &data.settings);
     let guild = data.settings.discord.guild_id.map(serenity::GuildId::new);
+    let gate = data.gate.clone();
     let framework = poise::Framework::builder()
         .options(poise::FrameworkOptions {
             commands: commands::all(),
@@ -60,6 +62,7 @@ pub async fn start(token: &SecretString, data: Data) -> Result<RunningBot, seren
         shard_manager,
         client: Some(task),
         registration,
+        gate,
     })
 }
 
@@ -123,21 +126,32 @@ impl RunningBot {
         }
     }
 
-    /// Stops registering, disconnects every shard and waits (at most 5 s) for the client task.
+    /// Stops taking interactions: from now on each is answered "restarting" and starts no work.
+    pub fn stop_taking_commands(&self) {
+        self.gate.close();
+    }
+
+    /// Waits until the interactions let in before [`Self::stop_taking_commands`] are handled;
+    /// how many there were.
+    pub async fn commands_finished(&self) -> usize {
+        let in_flight = self.gate.in_flight();
+        self.gate.idle().await;
+        in_flight
+    }
+
+    /// Stops registering, disconnects every shard (a close frame, so Discord ends the session
+    /// at once) and waits for the client task. Cancel-safe: a caller that stops waiting leaves
+    /// nothing running that matters once the process exits.
     pub async fn shutdown(mut self) {
         self.registration.abort();
         self.shard_manager.shutdown_all().await;
-        if let Some(mut task) = self.client.take() {
-            match tokio::time::timeout(Duration::from_secs(5), &mut task).await {
-                Ok(Ok(Ok(()))) => {}
-                Ok(Ok(Err(e))) => {
+        if let Some(task) = self.client.take() {
+            match task.await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
                     tracing::warn!(error = %error::chain(&e), "Discord client stopped with an error")
                 }
-                Ok(Err(e)) => tracing::warn!(error = %e, "Discord client task failed"),
-                Err(_) => {
-                    tracing::warn!("Discord client did not stop within 5 s; aborting it");
-                    task.abort();
-                }
+                Err(e) => tracing::warn!(error = %e, "Discord client task failed"),
             }
         }
     }

@@ -149,6 +149,18 @@ pub async fn on_event(ctx: &serenity::Context, event: &serenity::FullEvent, data
         return;
     };
     let http = ctx.http.as_ref();
+    let reply = match interaction {
+        serenity::Interaction::Component(click) => Interaction::Component(click),
+        serenity::Interaction::Modal(submit) => Interaction::Modal(submit),
+        _ => return,
+    };
+    let Some(_pass) = data.gate.enter() else {
+        let text = Reply::text(render::reply::shutting_down());
+        if let Err(e) = reply.answer_ephemeral(http, data.banner(), &text).await {
+            tracing::warn!(error = %error::chain(&e), "could not answer an interaction");
+        }
+        return;
+    };
     let result = match interaction {
         serenity::Interaction::Component(click) => on_click(http, data, click).await,
         serenity::Interaction::Modal(submit) => on_submit(http, data, submit).await,

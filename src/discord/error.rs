@@ -24,6 +24,9 @@ pub enum CommandError {
     /// Poise gave a prefix context to a slash-only command.
     #[error("not a slash command")]
     NotASlashCommand,
+    /// The bot is shutting down: the interaction starts no work.
+    #[error("shutting down")]
+    ShuttingDown,
     /// Boxed: serenity's error is large and would bloat every command's `Result`.
     #[error("Discord request failed")]
     Discord(#[source] Box<serenity::Error>),
@@ -42,6 +45,7 @@ impl CommandError {
             CommandError::Core(e) => e.user_message(),
             CommandError::Refused(r) => r.user_message(),
             CommandError::NotASlashCommand => "Use the slash command.".into(),
+            CommandError::ShuttingDown => render::reply::shutting_down(),
             CommandError::Discord(_) => render::reply::discord_refused(),
         }
     }

@@ -6,6 +6,7 @@
 //! - `components`: namespaced custom ids, and the buttons and modal submits they route to;
 //! - `modals`: the forms (open a ticket, add a comment, contact profile);
 //! - `threads`: a ticket's home: a public thread (or forum post) with a pinned header card;
+//! - `gate`: closed on shutdown, so new interactions start no work; counts those in progress;
 //! - `actor`: who is acting (roles, Manage Server, the guild as the team) and the allowlist;
 //! - `respond`: defer, answer and edit any interaction, never pinging anyone;
 //! - `notifier`: the watcher's deliveries into threads and feed channels;
@@ -23,6 +24,7 @@ mod commands;
 mod components;
 mod embeds;
 mod error;
+mod gate;
 mod modals;
 mod notifier;
 mod respond;
@@ -39,6 +41,7 @@ use crate::render::Banner;
 
 pub use bot::{RunningBot, StopError, start};
 pub use error::CommandError;
+pub use gate::Gate;
 pub use notifier::DiscordNotifier;
 
 /// Discord's own REST base URL; any other value is treated as a proxy.
@@ -49,6 +52,8 @@ pub const DISCORD_BASE_URL: &str = "https://discord.com";
 pub struct Data {
     pub core: Core,
     pub settings: Arc<Settings>,
+    /// Closed when the bot shuts down.
+    pub gate: Gate,
 }
 
 impl Data {

@@ -110,6 +110,11 @@ pub fn unknown_button() -> String {
     "This button is no longer in use: run the command again.".into()
 }
 
+/// An interaction that arrives while the bot shuts down (it starts no work).
+pub fn shutting_down() -> String {
+    "The bot is restarting: try again in a minute.".into()
+}
+
 /// A direct message to the bot.
 pub fn refused_direct_message() -> String {
     "Ticket commands work in a server's channels, not in direct messages.".into()

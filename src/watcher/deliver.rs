@@ -4,6 +4,8 @@
 
 use std::collections::HashSet;
 
+use tokio_util::sync::CancellationToken;
+
 use super::{DeliveryError, Notifier, PassOutcome, Watcher};
 use crate::domain::{Audience, Conversation, Notification};
 
@@ -11,8 +13,9 @@ use crate::domain::{Audience, Conversation, Notification};
 const BATCH: usize = 256;
 
 impl<N: Notifier> Watcher<N> {
-    /// Drains the outbox a batch at a time, oldest first.
-    pub(super) async fn deliver(&self, out: &mut PassOutcome) {
+    /// Drains the outbox a batch at a time, oldest first. Once `stop` fires, the delivery in
+    /// progress completes and the entries after it stay in the outbox (counted as postponed).
+    pub(super) async fn deliver(&self, out: &mut PassOutcome, stop: &CancellationToken) {
         let store = self.core.store();
         let mut held: HashSet<Conversation> = HashSet::new();
         let mut from = 0;
@@ -29,7 +32,14 @@ impl<N: Notifier> Watcher<N> {
             };
             let (next, full) = (last + 1, batch.len() == BATCH);
             for (seq, n) in batch {
+                if stop.is_cancelled() {
+                    out.postponed += 1;
+                    continue;
+                }
                 self.deliver_one(seq, n, &mut held, out).await;
+            }
+            if stop.is_cancelled() {
+                return;
             }
             if !full {
                 return;

@@ -150,40 +150,59 @@ impl<N: Notifier> Watcher<N> {
     }
 
     /// One pass: followed tickets, team feeds, then the outbox.
-    #[tracing::instrument(skip_all, name = "watcher_pass")]
     pub async fn poll_once(&mut self) -> PassOutcome {
+        self.pass(&CancellationToken::new()).await
+    }
+
+    /// One pass that `stop` cuts short at a safe point: the reads are abandoned (each write of
+    /// theirs is a transaction, and what they did not reach the next pass reads again), the
+    /// delivery in progress completes and the rest stays in the outbox.
+    #[tracing::instrument(skip_all, name = "watcher_pass")]
+    async fn pass(&mut self, stop: &CancellationToken) -> PassOutcome {
         let mut out = PassOutcome::default();
         let mut failures = Failures::default();
-        let seen = self.check_tickets(&mut out, &mut failures).await;
-        self.check_feeds(&seen, &mut out, &mut failures).await;
-        self.deliver(&mut out).await;
+        let seen = tokio::select! {
+            biased;
+            _ = stop.cancelled() => None,
+            seen = self.check_tickets(&mut out, &mut failures) => Some(seen),
+        };
+        if let Some(seen) = seen {
+            tokio::select! {
+                biased;
+                _ = stop.cancelled() => {}
+                _ = self.check_feeds(&seen, &mut out, &mut failures) => {}
+            }
+        }
+        self.deliver(&mut out, stop).await;
         out.orange_errors = failures.orange;
         out.orange_down = failures.orange > 0 && failures.orange_ok == 0 && failures.down;
         out.store_errors = failures.store;
         out
     }
 
-    /// Repeats passes every `interval` (with jitter) until `cancel`; while Orange looks down,
-    /// waits longer each time and asks its status endpoint before the next full pass.
-    pub async fn run(mut self, cancel: CancellationToken) {
+    /// Repeats passes every `interval` (with jitter) until `stop`; while Orange looks down,
+    /// waits longer each time and asks its status endpoint before the next full pass. Stopped
+    /// during a pass, it returns once the pass reached a safe point (see [`Self::pass`]).
+    pub async fn run(mut self, stop: CancellationToken) {
         let mut wait = Duration::ZERO;
         let mut down = false;
         loop {
             tokio::select! {
-                _ = cancel.cancelled() => return,
+                _ = stop.cancelled() => return,
                 _ = tokio::time::sleep(wait) => {}
             }
             if down {
                 let back = tokio::select! {
-                    _ = cancel.cancelled() => return,
+                    _ = stop.cancelled() => return,
                     back = self.orange_is_back() => back,
                 };
                 if !back {
                     // Discord may be fine: what is already in the outbox still goes out.
                     let mut out = PassOutcome::default();
-                    tokio::select! {
-                        _ = cancel.cancelled() => return,
-                        _ = self.deliver(&mut out) => {}
+                    self.deliver(&mut out, &stop).await;
+                    if stop.is_cancelled() {
+                        log_stopped(&out);
+                        return;
                     }
                     wait = next_wait(wait, true, &self.options);
                     tracing::warn!(retry_in = ?wait, delivered = out.delivered, "Orange still looks down; no pass");
@@ -191,10 +210,11 @@ impl<N: Notifier> Watcher<N> {
                 }
             }
             let started = tokio::time::Instant::now();
-            let outcome = tokio::select! {
-                _ = cancel.cancelled() => return,
-                outcome = self.poll_once() => outcome,
-            };
+            let outcome = self.pass(&stop).await;
+            if stop.is_cancelled() {
+                log_stopped(&outcome);
+                return;
+            }
             log_pass(&outcome);
             down = outcome.orange_down;
             // Passes start an interval apart (not an interval after the last one ended), so a
@@ -260,6 +280,16 @@ fn log_pass(o: &PassOutcome) {
         orange_errors = o.orange_errors,
         orange_down = o.orange_down,
         "watcher pass"
+    );
+}
+
+/// A pass stopped by the shutdown: what it delivered, and what it left in the outbox.
+fn log_stopped(o: &PassOutcome) {
+    tracing::info!(
+        queued = o.queued,
+        delivered = o.delivered,
+        postponed = o.postponed,
+        "watcher stopped mid-pass at a safe point"
     );
 }
 

@@ -3,22 +3,14 @@
 //! watcher passes while the sandbox changes tickets, and restarted each time on the same sled
 //! store. Afterwards every change must be in its thread exactly once: none missing, none twice.
 
-use std::collections::{BTreeMap, HashMap};
-use std::io::{BufRead, BufReader};
-use std::net::{Ipv4Addr, SocketAddr};
-use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use futures::TryStreamExt;
-use orange_ticket_bot::config::{OrangeCredentials, Settings};
-use orange_ticket_bot::domain::{Conversation, SearchQuery, Status, TicketId};
-use orange_ticket_bot::orange::OrangeClient;
-use orange_ticket_bot::sandbox::{self, SandboxOptions};
+use orange_ticket_bot::domain::{Status, TicketId};
 use orange_ticket_bot::store::Store;
 
-use crate::support::fake_discord::{CHANNEL_ID, FakeDiscord};
+use crate::support::bot_process::Followed;
+use crate::support::fake_discord::FakeDiscord;
 
 const TICKETS: usize = 12;
 const MIN_PASSES: usize = 50;
@@ -29,37 +21,6 @@ const CYCLE: [Status; 4] = [
     Status::Frozen,
     Status::Restored,
 ];
-
-/// The bot process and the passes its watcher logged.
-struct Bot {
-    child: Child,
-    passes: Arc<AtomicUsize>,
-}
-
-fn spawn_bot(env: &[(String, String)], cwd: &std::path::Path) -> Bot {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_orange-ticket-bot"))
-        .arg("run")
-        .current_dir(cwd)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the bot starts");
-    let passes = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&passes);
-    let stderr = child.stderr.take().expect("stderr");
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if line.contains("watcher pass") {
-                counter.fetch_add(1, Ordering::SeqCst);
-            }
-        }
-    });
-    Bot { child, passes }
-}
 
 /// Every change's reason found in a thread's watcher messages (text or cards), with the number
 /// of messages it appears in.
@@ -89,84 +50,8 @@ fn posted_reasons(fake: &FakeDiscord, thread: u64) -> HashMap<String, usize> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_at_random_the_bot_posts_every_change_exactly_once() {
     let fake = FakeDiscord::start().await;
-    let mut settings = Settings::defaults().expect("defaults");
-    let orange = sandbox::start(
-        SandboxOptions::from_settings(&settings),
-        SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-    )
-    .await
-    .expect("sandbox");
-    settings.orange.base_url = orange.base_url();
-    settings.orange.token_url = orange.token_url();
-    let control = orange.control();
-    let client = OrangeClient::new(
-        &settings.orange,
-        OrangeCredentials {
-            client_id: settings.sandbox.client_id.clone().into(),
-            client_secret: settings.sandbox.client_secret.clone().into(),
-        },
-        None,
-    )
-    .expect("client");
-
-    // Followed tickets: open ones from the account, each linked to a thread, with a snapshot.
-    let open: Vec<_> = client
-        .search_all(SearchQuery::default(), client.background())
-        .try_collect::<Vec<_>>()
-        .await
-        .expect("search")
-        .into_iter()
-        .flat_map(|p| p.tickets)
-        .filter(|t| !t.status.is_final())
-        .take(TICKETS)
-        .collect();
-    assert_eq!(open.len(), TICKETS, "the seed has enough open tickets");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let store_path = dir.path().join("bot.sled");
-    let mut threads: BTreeMap<TicketId, u64> = BTreeMap::new();
-    {
-        let store = Store::open(&store_path).expect("store");
-        for t in &open {
-            let thread = fake
-                .state()
-                .add_thread(CHANNEL_ID, 11, t.id.as_str(), Vec::new(), None);
-            let full = client
-                .get_ticket(&t.id, client.background())
-                .await
-                .expect("get");
-            store
-                .link(&Conversation::discord(thread), &t.id)
-                .await
-                .expect("link");
-            store.put_snapshot(&full).await.expect("snapshot");
-            threads.insert(t.id.clone(), thread);
-        }
-    }
-
-    let env: Vec<(String, String)> = [
-        ("DISCORD_TOKEN", "fake-token".to_owned()),
-        ("ORANGE_CLIENT_ID", settings.sandbox.client_id.clone()),
-        (
-            "ORANGE_CLIENT_SECRET",
-            settings.sandbox.client_secret.clone(),
-        ),
-        ("OTB__DISCORD__API_BASE_URL", fake.base_url()),
-        (
-            "OTB__ORANGE__BASE_URL",
-            settings.orange.base_url.to_string(),
-        ),
-        (
-            "OTB__ORANGE__TOKEN_URL",
-            settings.orange.token_url.to_string(),
-        ),
-        ("OTB__STORE__PATH", store_path.display().to_string()),
-        ("OTB__WATCHER__INTERVAL_SECS", "1".to_owned()),
-        ("RUST_LOG", "info,serenity=error".to_owned()),
-        ("NO_PROXY", "127.0.0.1,localhost".to_owned()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
+    let world = Followed::start(&fake, TICKETS).await;
+    let (control, threads) = (&world.control, &world.threads);
 
     // Changes: a ticket changes again only once its previous change is in its thread, so every
     // change is one the watcher can see (two between passes would show as one).
@@ -175,7 +60,7 @@ async fn killed_at_random_the_bot_posts_every_change_exactly_once() {
     let mut waiting: HashMap<TicketId, String> = HashMap::new();
     let mut next_change = 0usize;
     let mut change_tickets = |fake: &FakeDiscord, waiting: &mut HashMap<TicketId, String>| {
-        for (id, thread) in &threads {
+        for (id, thread) in threads {
             if let Some(reason) = waiting.get(id)
                 && !posted_reasons(fake, *thread).contains_key(reason)
             {
@@ -211,19 +96,18 @@ async fn killed_at_random_the_bot_posts_every_change_exactly_once() {
             started.elapsed() < Duration::from_secs(240),
             "too slow: {passes} passes"
         );
-        let mut bot = spawn_bot(&env, dir.path());
+        let mut bot = world.spawn_bot(&[]);
         change_tickets(&fake, &mut waiting);
         tokio::time::sleep(Duration::from_millis(150 + fastrand::u64(..1400))).await;
         change_tickets(&fake, &mut waiting);
         tokio::time::sleep(Duration::from_millis(fastrand::u64(..400))).await;
-        bot.child.kill().expect("SIGKILL");
-        bot.child.wait().expect("reaped");
+        bot.kill();
         kills += 1;
-        passes += bot.passes.load(Ordering::SeqCst);
+        passes += bot.passes();
     }
 
     // A last life without kills until every change is posted.
-    let mut bot = spawn_bot(&env, dir.path());
+    let mut bot = world.spawn_bot(&[]);
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let missing = made.iter().any(|(id, reasons)| {
@@ -235,9 +119,8 @@ async fn killed_at_random_the_bot_posts_every_change_exactly_once() {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    bot.child.kill().expect("SIGKILL");
-    bot.child.wait().expect("reaped");
-    passes += bot.passes.load(Ordering::SeqCst);
+    bot.kill();
+    passes += bot.passes();
 
     let (mut changes, mut posts, mut duplicates, mut losses) = (0, 0, 0, 0);
     for (id, reasons) in &made {
@@ -274,7 +157,7 @@ async fn killed_at_random_the_bot_posts_every_change_exactly_once() {
                 }
             }
         }
-        let store = Store::open(&store_path).expect("store");
+        let store = Store::open(&world.store_path).expect("store");
         println!(
             "outbox: {:?}",
             store.pending(0, usize::MAX).await.expect("outbox")
@@ -288,5 +171,5 @@ async fn killed_at_random_the_bot_posts_every_change_exactly_once() {
     );
     assert_eq!(posts, changes);
     let _ = fake.take_failures();
-    orange.shutdown().await;
+    world.orange.shutdown().await;
 }

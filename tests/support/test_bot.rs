@@ -103,7 +103,7 @@ impl TestBot {
     /// Stops the bot and starts it again on the same store, sandbox and fake Discord.
     pub async fn restart(&mut self) {
         if let Some(bot) = self.bot.take() {
-            bot.shutdown().await;
+            bot.shutdown().await.expect("a clean shutdown");
         }
         self.connect(WAIT).await;
     }
@@ -202,7 +202,7 @@ impl TestBot {
             .collect();
         assert!(refused.is_empty(), "the fake refused: {refused:#?}");
         if let Some(bot) = self.bot.take() {
-            bot.shutdown().await;
+            bot.shutdown().await.expect("a clean shutdown");
         }
         if let Some(sandbox) = self.sandbox.take() {
             sandbox.shutdown().await;

@@ -59,6 +59,10 @@ pub async fn check(ctx: Context<'_>) -> Result<bool, CommandError> {
     if app.interaction_type == poise::CommandInteractionType::Autocomplete {
         return Ok(true);
     }
+    // Shutting down: the user hears so at once rather than "the application did not respond".
+    // The pass lives with the invocation (poise drops its data after the error handler).
+    let pass = ctx.data().gate.enter().ok_or(CommandError::ShuttingDown)?;
+    ctx.set_invocation_data(pass).await;
     let action = ctx.command().qualified_name.clone();
     actor::admit(ctx.data(), Source::command(app.interaction), &action)
         .await

@@ -1,0 +1,173 @@
+//! Fast fault scenarios through the real bot **process** (the slow and long ones are elsewhere:
+//! `crash.rs` kills it at random, `watcher.rs` storms Discord with 429/5xx and Orange with 503):
+//! each asserts nothing lost, nothing duplicated, and that commands keep getting clear answers.
+
+use std::time::Duration;
+
+use nix::sys::signal::Signal;
+
+use crate::shutdown::{
+    CREATE_MESSAGE, STARTUP, change_every_ticket, posts_by_nonce, sends_by_nonce,
+};
+use crate::support::bot_process::Followed;
+use crate::support::fake_discord::{FakeDiscord, Fault, InteractionPayload};
+use orange_ticket_bot::sandbox::{FaultConfig, Operation};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_dropped_mid_delivery_is_resumed_and_every_notification_posted_once() {
+    const TICKETS: usize = 6;
+    let fake = FakeDiscord::start().await;
+    let world = Followed::start(&fake, TICKETS).await;
+    change_every_ticket(&world);
+    // Slow first posts, so the gateway drops while the queue is being delivered.
+    fake.fail_next(CREATE_MESSAGE, Fault::Delay(Duration::from_millis(800)), 2);
+    let mut bot = world.spawn_bot(&[]);
+    fake.wait_for("the first post", STARTUP, |s| {
+        s.requests
+            .iter()
+            .any(|r| r.route == Some(CREATE_MESSAGE))
+            .then_some(())
+    })
+    .await;
+    let sessions = |s: &crate::support::fake_discord::State| s.identifies + s.resumes;
+    let before = sessions(&fake.state());
+    fake.close_gateway(4000).await;
+    fake.wait_for("a new session", Duration::from_secs(15), |s| {
+        (sessions(s) > before).then_some(())
+    })
+    .await;
+
+    // Commands are answered on the new session.
+    let asked = fake
+        .inject(&InteractionPayload::slash("ticket").sub("status"))
+        .await;
+    let answer = fake.wait_for_response_message(&asked).await;
+    assert!(!answer.content().is_empty() || !answer.embeds().is_empty());
+
+    fake.wait_for("every notification posted", STARTUP, |s| {
+        (posts_by_nonce(s, &world).len() >= TICKETS).then_some(())
+    })
+    .await;
+    bot.signal(Signal::SIGTERM);
+    let status = bot.wait_exit(Duration::from_secs(15)).await;
+    assert!(status.success(), "{status}:\n{}", bot.log().join("\n"));
+
+    let posted = posts_by_nonce(&fake.state(), &world);
+    let sends = sends_by_nonce(&fake);
+    assert_eq!(posted.len(), TICKETS, "{posted:?}");
+    assert!(posted.values().all(|n| *n == 1), "posted twice: {posted:?}");
+    assert!(
+        posted.keys().all(|k| sends.get(k) == Some(&1)),
+        "each sent once: {sends:?}"
+    );
+    let (requests, sessions) = {
+        let state = fake.state();
+        (state.requests.len(), state.identifies + state.resumes)
+    };
+    println!(
+        "gateway fault: {} requests, 1 gateway close, {} sessions, {TICKETS} notifications \
+         delivered, duplicates 0, losses 0",
+        requests, sessions
+    );
+    world.orange.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orange_slower_than_the_timeout_gets_clear_answers_and_loses_no_change() {
+    const TICKETS: usize = 4;
+    let fake = FakeDiscord::start().await;
+    let world = Followed::start(&fake, TICKETS).await;
+    // Every Orange answer takes longer than the bot waits for one (1 s here).
+    world.control.set_faults(FaultConfig {
+        latency_ms: 1_500,
+        ..FaultConfig::default()
+    });
+    let mut bot = world.spawn_bot(&[
+        ("OTB__ORANGE__REQUEST_TIMEOUT_MS", "1000"),
+        ("OTB__WATCHER__MAX_BACKOFF_SECS", "2"),
+    ]);
+    // Changes Orange makes while it is slow.
+    change_every_ticket(&world);
+    bot.wait_for_log("watcher: Orange call failed", STARTUP)
+        .await;
+
+    // A command gets a clear answer in time (not Discord's "did not respond").
+    let asked = fake
+        .inject(&InteractionPayload::slash("ticket").sub("status"))
+        .await;
+    let answer = fake.wait_for_response_message(&asked).await;
+    let said = format!("{} {:?}", answer.content(), answer.embeds());
+    assert!(said.contains("Orange did not answer in time"), "{said}");
+    println!("slow Orange: the command said {said}");
+
+    // Orange answers again: every change reaches its thread once.
+    world.control.set_faults(FaultConfig::default());
+    fake.wait_for("every change posted", Duration::from_secs(20), |s| {
+        (posts_by_nonce(s, &world).len() >= TICKETS).then_some(())
+    })
+    .await;
+    bot.signal(Signal::SIGTERM);
+    let status = bot.wait_exit(Duration::from_secs(15)).await;
+    assert!(status.success(), "{status}:\n{}", bot.log().join("\n"));
+    let posted = posts_by_nonce(&fake.state(), &world);
+    assert_eq!(posted.len(), TICKETS, "{posted:?}");
+    assert!(posted.values().all(|n| *n == 1), "posted twice: {posted:?}");
+    let counters = world.control.counters();
+    println!(
+        "slow Orange: {TICKETS} changes delivered, duplicates 0, losses 0, Orange calls {counters:?}"
+    );
+    world.orange.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_expiry_storms_and_malformed_bodies_lose_and_repeat_nothing() {
+    const TICKETS: usize = 4;
+    let fake = FakeDiscord::start().await;
+    let world = Followed::start(&fake, TICKETS).await;
+    // Each token expires after two calls; half the reads come back broken or the wrong shape.
+    world.control.set_faults(FaultConfig {
+        token_expires_after_calls: Some(2),
+        malformed_rate: [(Operation::GetTicket, 0.5), (Operation::Search, 0.5)]
+            .into_iter()
+            .collect(),
+        ..FaultConfig::default()
+    });
+    let mut bot = world.spawn_bot(&[("OTB__WATCHER__MAX_BACKOFF_SECS", "2")]);
+    change_every_ticket(&world);
+    bot.wait_for_log("watcher: Orange call failed", STARTUP)
+        .await;
+
+    // Commands get an answer meanwhile (a result or a short error, never silence).
+    for _ in 0..3 {
+        let asked = fake
+            .inject(&InteractionPayload::slash("ticket").sub("status"))
+            .await;
+        let answer = fake.wait_for_response_message(&asked).await;
+        assert!(!answer.content().is_empty() || !answer.embeds().is_empty());
+    }
+    let during = world.control.counters();
+
+    world.control.set_faults(FaultConfig::default());
+    fake.wait_for("every change posted", Duration::from_secs(20), |s| {
+        (posts_by_nonce(s, &world).len() >= TICKETS).then_some(())
+    })
+    .await;
+    bot.signal(Signal::SIGTERM);
+    let status = bot.wait_exit(Duration::from_secs(15)).await;
+    assert!(status.success(), "{status}:\n{}", bot.log().join("\n"));
+    let posted = posts_by_nonce(&fake.state(), &world);
+    assert_eq!(
+        posted.len(),
+        TICKETS,
+        "a false change was posted: {posted:?}"
+    );
+    assert!(posted.values().all(|n| *n == 1), "posted twice: {posted:?}");
+    let count = |op: Operation| during.operations.get(&op).map_or(0, |c| c.calls);
+    println!(
+        "Orange storms: {} token fetches, {} reads during the faults, {TICKETS} changes \
+         delivered, duplicates 0, losses 0",
+        count(Operation::Token),
+        count(Operation::GetTicket) + count(Operation::Search)
+    );
+    world.orange.shutdown().await;
+}
