@@ -15,6 +15,7 @@ use crate::config::{ConfigError, OrangeCredentials, Settings};
 use crate::console::{Console, ConsoleNotifier};
 use crate::core::Core;
 use crate::discord;
+use crate::ops::{self, Metrics, RunningOps};
 use crate::orange::OrangeClient;
 use crate::sandbox::{self, RunningSandbox, SandboxOptions};
 use crate::store::{Store, StoreError, StoreOptions};
@@ -41,6 +42,12 @@ pub enum AppError {
     ScriptFailed { failed: usize, lines: usize },
     #[error(transparent)]
     Discord(#[from] discord::StopError),
+    #[error("the health and metrics listener could not start on {addr} (ops.listen)")]
+    Ops {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl AppError {
@@ -57,7 +64,8 @@ impl AppError {
             | AppError::DiscordStart(_)
             | AppError::Console(_)
             | AppError::ScriptFailed { .. }
-            | AppError::Discord(_) => ExitCode::from(1),
+            | AppError::Discord(_)
+            | AppError::Ops { .. } => ExitCode::from(1),
         }
     }
 
@@ -161,6 +169,7 @@ pub struct Running {
     core: Core,
     watcher: Option<Background>,
     sandbox: Option<RunningSandbox>,
+    ops: Option<RunningOps>,
 }
 
 /// A background task this app owns: cancelled and awaited on shutdown.
@@ -224,6 +233,15 @@ pub async fn start_discord(mut settings: Settings) -> Result<Running, AppError> 
     let settings_watcher_enabled = settings.watcher.enabled;
     let watcher_options = WatcherOptions::from_settings(&settings);
     let archive_closed = settings.discord.archive_closed_threads;
+    let ops = match start_ops(&settings, &core).await {
+        Ok(ops) => ops,
+        Err(e) => {
+            if let Some(s) = sandbox {
+                s.shutdown().await;
+            }
+            return Err(e);
+        }
+    };
     let data = discord::Data {
         core: core.clone(),
         settings: Arc::new(settings),
@@ -240,9 +258,13 @@ pub async fn start_discord(mut settings: Settings) -> Result<Running, AppError> 
                 core,
                 watcher,
                 sandbox,
+                ops,
             })
         }
         Err(e) => {
+            if let Some(ops) = ops {
+                ops.stop().await;
+            }
             if let Some(s) = sandbox {
                 s.shutdown().await;
             }
@@ -265,6 +287,11 @@ impl Running {
         )
     }
 
+    /// Where the health and metrics listener listens, when `ops.listen` is set.
+    pub fn ops_addr(&self) -> Option<SocketAddr> {
+        self.ops.as_ref().map(RunningOps::addr)
+    }
+
     /// Waits until the client stops by itself (e.g. the token was refused).
     pub async fn stopped(&mut self) -> Result<(), AppError> {
         Ok(self.bot.stopped().await?)
@@ -280,7 +307,28 @@ impl Running {
         if let Some(sandbox) = self.sandbox {
             sandbox.shutdown().await;
         }
+        if let Some(ops) = self.ops {
+            ops.stop().await;
+        }
     }
+}
+
+/// The health and metrics listener, when `ops.listen` is set: `/readyz` asks for a recent
+/// watcher pass only when the watcher runs.
+async fn start_ops(settings: &Settings, core: &Core) -> Result<Option<RunningOps>, AppError> {
+    let Some(addr) = settings.ops.listen else {
+        return Ok(None);
+    };
+    let w = &settings.watcher;
+    let probe = ops::Probe {
+        metrics: core.metrics().clone(),
+        store: core.store().clone(),
+        watcher_interval: w.enabled.then(|| Duration::from_secs(w.interval_secs)),
+    };
+    ops::serve(addr, probe)
+        .await
+        .map(Some)
+        .map_err(|source| AppError::Ops { addr, source })
 }
 
 /// Builds the core: the store, and the Orange client (against Orange, or against an embedded
@@ -318,10 +366,11 @@ pub async fn build_core(settings: &Settings) -> Result<(Core, Option<RunningSand
             (credentials, Some(running))
         }
     };
-    let orange = OrangeClient::new(
+    let orange = OrangeClient::with_metrics(
         &effective.orange,
         credentials,
         settings.secrets.orange_application_id.clone(),
+        Metrics::new(),
     );
     match orange {
         Ok(orange) => Ok((Core::new(orange, store, Arc::new(effective)), sandbox)),
@@ -356,6 +405,16 @@ pub fn embedded_world_file(store: &Path) -> PathBuf {
 /// with [`AppError::ScriptFailed`]; an interactive session ends well whatever its commands did.
 async fn run_console(settings: Settings) -> Result<(), AppError> {
     let (core, sandbox) = build_core(&settings).await?;
+    // No gateway here: `/readyz` asks only for the store and the watcher.
+    let ops = match start_ops(&settings, &core).await {
+        Ok(ops) => ops,
+        Err(e) => {
+            if let Some(s) = sandbox {
+                s.shutdown().await;
+            }
+            return Err(e);
+        }
+    };
     let user = ["USER", "USERNAME"]
         .into_iter()
         .find_map(|k| std::env::var(k).ok().filter(|u| !u.trim().is_empty()))
@@ -381,6 +440,9 @@ async fn run_console(settings: Settings) -> Result<(), AppError> {
     core.store().flush().await?;
     if let Some(s) = sandbox {
         s.shutdown().await;
+    }
+    if let Some(ops) = ops {
+        ops.stop().await;
     }
     let summary = summary?;
     if summary.fails_the_run() {

@@ -152,6 +152,7 @@ impl<N: Notifier> Watcher<N> {
     /// One pass: followed tickets, team feeds, then the outbox.
     #[tracing::instrument(skip_all, name = "watcher_pass")]
     pub async fn poll_once(&mut self) -> PassOutcome {
+        let started = tokio::time::Instant::now();
         let mut out = PassOutcome::default();
         let mut failures = Failures::default();
         let seen = self.check_tickets(&mut out, &mut failures).await;
@@ -160,6 +161,9 @@ impl<N: Notifier> Watcher<N> {
         out.orange_errors = failures.orange;
         out.orange_down = failures.orange > 0 && failures.orange_ok == 0 && failures.down;
         out.store_errors = failures.store;
+        self.core
+            .metrics()
+            .watcher_pass(started.elapsed(), out.changes);
         out
     }
 

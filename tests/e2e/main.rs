@@ -9,6 +9,7 @@ mod bot;
 mod cards;
 mod crash;
 mod harness;
+mod ops;
 mod team;
 mod tickets;
 mod watcher;
