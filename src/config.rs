@@ -348,7 +348,8 @@ impl Settings {
                 Err(ConfigError::Invalid {
                     key: "ops.listen".into(),
                     expected: format!(
-                        "a loopback address (127.0.0.1:PORT, [::1]:PORT or a port alone), got                          `{addr}`; set ops.allow_public = true to listen there"
+                        "a loopback address (127.0.0.1:PORT, [::1]:PORT or a port alone), got `{addr}`; \
+                         set ops.allow_public = true to listen there"
                     ),
                 })
             }
@@ -640,7 +641,10 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.starts_with("ops.listen is invalid"), "{err}");
-        assert!(err.contains("ops.allow_public"), "{err}");
+        assert!(
+            err.ends_with("got `0.0.0.0:9464`; set ops.allow_public = true to listen there"),
+            "{err}"
+        );
         let allowed = public.merge(Serialized::default("ops.allow_public", true));
         let s = Settings::from_figment(allowed, Secrets::default()).expect("allowed");
         assert_eq!(s.ops.listen, Some("0.0.0.0:9464".parse().expect("addr")));
