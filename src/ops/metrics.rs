@@ -73,6 +73,41 @@ struct Inner {
     last_pass: Mutex<Option<Instant>>,
 }
 
+impl Inner {
+    /// Registers every metric under its name and help (names get the prefix, counters `_total`).
+    fn registered(mut self) -> Self {
+        let r = &mut self.registry;
+        r.register(
+            "commands",
+            "Commands run, by outcome",
+            self.commands.clone(),
+        );
+        let (requests, retries) = (self.orange_requests.clone(), self.orange_retries.clone());
+        r.register("orange_requests", "HTTP exchanges with Orange", requests);
+        r.register("orange_retries", "Orange calls sent again", retries);
+        let fetches = self.token_fetches.clone();
+        r.register("orange_token_fetches", "Access token fetches", fetches);
+        let took = self.watcher_pass_seconds.clone();
+        r.register("watcher_pass_duration_seconds", "One watcher pass", took);
+        r.register(
+            "watcher_passes",
+            "Watcher passes",
+            self.watcher_passes.clone(),
+        );
+        let changes = self.watcher_changes.clone();
+        r.register("watcher_changes", "Ticket changes found", changes);
+        let depth = self.outbox_depth.clone();
+        r.register("outbox_depth", "Notifications waiting", depth);
+        let age = self.outbox_oldest_age_seconds.clone();
+        r.register("outbox_oldest_age_seconds", "Oldest waiting (0: none)", age);
+        let errors = self.discord_errors.clone();
+        r.register("discord_errors", "Failed Discord requests", errors);
+        let connected = self.gateway_connected.clone();
+        r.register("discord_gateway_connected", "1 while connected", connected);
+        self
+    }
+}
+
 const NO_GATEWAY: u8 = 0;
 const DISCONNECTED: u8 = 1;
 const CONNECTED: u8 = 2;
@@ -86,90 +121,24 @@ impl Default for Metrics {
 impl Metrics {
     /// A fresh registry with every metric registered (at zero).
     pub fn new() -> Self {
-        let mut registry = Registry::with_prefix(PREFIX);
-        let commands = Family::default();
-        registry.register(
-            "commands",
-            "Commands run, by command and outcome",
-            commands.clone(),
-        );
-        let orange_requests = Family::default();
-        registry.register(
-            "orange_requests",
-            "HTTP exchanges with Orange (token endpoint included), by operation and status",
-            orange_requests.clone(),
-        );
-        let orange_retries = Family::default();
-        registry.register(
-            "orange_retries",
-            "Orange calls sent again after a retryable failure, by operation",
-            orange_retries.clone(),
-        );
-        let token_fetches = Family::default();
-        registry.register(
-            "orange_token_fetches",
-            "Access token fetches, by result (ok, failed)",
-            token_fetches.clone(),
-        );
-        let watcher_pass_seconds = Histogram::new(exponential_buckets(0.01, 2.0, 14));
-        registry.register(
-            "watcher_pass_duration_seconds",
-            "Time one watcher pass took",
-            watcher_pass_seconds.clone(),
-        );
-        let watcher_passes = Counter::default();
-        registry.register(
-            "watcher_passes",
-            "Watcher passes completed",
-            watcher_passes.clone(),
-        );
-        let watcher_changes = Counter::default();
-        registry.register(
-            "watcher_changes",
-            "Ticket changes the watcher found",
-            watcher_changes.clone(),
-        );
-        let outbox_depth = Gauge::default();
-        registry.register(
-            "outbox_depth",
-            "Notifications waiting in the outbox",
-            outbox_depth.clone(),
-        );
-        let outbox_oldest_age_seconds = Gauge::default();
-        registry.register(
-            "outbox_oldest_age_seconds",
-            "Age of the oldest notification in the outbox (0 when empty)",
-            outbox_oldest_age_seconds.clone(),
-        );
-        let discord_errors = Family::default();
-        registry.register(
-            "discord_errors",
-            "Discord requests that failed, by HTTP status and Discord error code",
-            discord_errors.clone(),
-        );
-        let gateway_connected = Gauge::default();
-        registry.register(
-            "discord_gateway_connected",
-            "1 while the Discord gateway is connected",
-            gateway_connected.clone(),
-        );
+        let inner = Inner {
+            registry: Registry::with_prefix(PREFIX),
+            commands: Family::default(),
+            orange_requests: Family::default(),
+            orange_retries: Family::default(),
+            token_fetches: Family::default(),
+            watcher_pass_seconds: Histogram::new(exponential_buckets(0.01, 2.0, 14)),
+            watcher_passes: Counter::default(),
+            watcher_changes: Counter::default(),
+            outbox_depth: Gauge::default(),
+            outbox_oldest_age_seconds: Gauge::default(),
+            discord_errors: Family::default(),
+            gateway_connected: Gauge::default(),
+            gateway: AtomicU8::new(NO_GATEWAY),
+            last_pass: Mutex::new(None),
+        };
         Metrics {
-            inner: Arc::new(Inner {
-                registry,
-                commands,
-                orange_requests,
-                orange_retries,
-                token_fetches,
-                watcher_pass_seconds,
-                watcher_passes,
-                watcher_changes,
-                outbox_depth,
-                outbox_oldest_age_seconds,
-                discord_errors,
-                gateway_connected,
-                gateway: AtomicU8::new(NO_GATEWAY),
-                last_pass: Mutex::new(None),
-            }),
+            inner: Arc::new(inner.registered()),
         }
     }
 
