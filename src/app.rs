@@ -233,15 +233,7 @@ pub async fn start_discord(mut settings: Settings) -> Result<Running, AppError> 
     let settings_watcher_enabled = settings.watcher.enabled;
     let watcher_options = WatcherOptions::from_settings(&settings);
     let archive_closed = settings.discord.archive_closed_threads;
-    let ops = match start_ops(&settings, &core).await {
-        Ok(ops) => ops,
-        Err(e) => {
-            if let Some(s) = sandbox {
-                s.shutdown().await;
-            }
-            return Err(e);
-        }
-    };
+    let (ops, sandbox) = start_ops(&settings, &core, sandbox).await?;
     let data = discord::Data {
         core: core.clone(),
         settings: Arc::new(settings),
@@ -314,10 +306,14 @@ impl Running {
 }
 
 /// The health and metrics listener, when `ops.listen` is set: `/readyz` asks for a recent
-/// watcher pass only when the watcher runs.
-async fn start_ops(settings: &Settings, core: &Core) -> Result<Option<RunningOps>, AppError> {
+/// watcher pass only when the watcher runs. Hands the sandbox back, or stops it on failure.
+async fn start_ops(
+    settings: &Settings,
+    core: &Core,
+    sandbox: Option<RunningSandbox>,
+) -> Result<(Option<RunningOps>, Option<RunningSandbox>), AppError> {
     let Some(addr) = settings.ops.listen else {
-        return Ok(None);
+        return Ok((None, sandbox));
     };
     let w = &settings.watcher;
     let probe = ops::Probe {
@@ -325,10 +321,15 @@ async fn start_ops(settings: &Settings, core: &Core) -> Result<Option<RunningOps
         store: core.store().clone(),
         watcher_interval: w.enabled.then(|| Duration::from_secs(w.interval_secs)),
     };
-    ops::serve(addr, probe)
-        .await
-        .map(Some)
-        .map_err(|source| AppError::Ops { addr, source })
+    match ops::serve(addr, probe).await {
+        Ok(ops) => Ok((Some(ops), sandbox)),
+        Err(source) => {
+            if let Some(s) = sandbox {
+                s.shutdown().await;
+            }
+            Err(AppError::Ops { addr, source })
+        }
+    }
 }
 
 /// Builds the core: the store, and the Orange client (against Orange, or against an embedded
@@ -406,15 +407,7 @@ pub fn embedded_world_file(store: &Path) -> PathBuf {
 async fn run_console(settings: Settings) -> Result<(), AppError> {
     let (core, sandbox) = build_core(&settings).await?;
     // No gateway here: `/readyz` asks only for the store and the watcher.
-    let ops = match start_ops(&settings, &core).await {
-        Ok(ops) => ops,
-        Err(e) => {
-            if let Some(s) = sandbox {
-                s.shutdown().await;
-            }
-            return Err(e);
-        }
-    };
+    let (ops, sandbox) = start_ops(&settings, &core, sandbox).await?;
     let user = ["USER", "USERNAME"]
         .into_iter()
         .find_map(|k| std::env::var(k).ok().filter(|u| !u.trim().is_empty()))
