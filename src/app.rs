@@ -16,6 +16,7 @@ use crate::config::{ConfigError, OrangeCredentials, Settings};
 use crate::console::{Console, ConsoleNotifier};
 use crate::core::Core;
 use crate::discord;
+use crate::ops::{self, Metrics, RunningOps};
 use crate::orange::OrangeClient;
 use crate::sandbox::{self, RunningSandbox, SandboxOptions};
 use crate::store::{Store, StoreError, StoreOptions};
@@ -46,6 +47,12 @@ pub enum AppError {
     Check(#[from] check::CheckFailed),
     #[error(transparent)]
     ShutdownCutShort(#[from] ShutdownCutShort),
+    #[error("the health and metrics listener could not start on {addr} (ops.listen)")]
+    Ops {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// A graceful shutdown that ran out of time (`app.shutdown_timeout_secs`).
@@ -72,7 +79,8 @@ impl AppError {
             | AppError::Console(_)
             | AppError::ScriptFailed { .. }
             | AppError::Discord(_)
-            | AppError::ShutdownCutShort(_) => ExitCode::from(1),
+            | AppError::ShutdownCutShort(_)
+            | AppError::Ops { .. } => ExitCode::from(1),
         }
     }
 
@@ -169,6 +177,7 @@ pub struct Running {
     core: Core,
     watcher: Option<Background>,
     sandbox: Option<RunningSandbox>,
+    ops: Option<RunningOps>,
 }
 
 /// A background task this app owns: cancelled and awaited on shutdown.
@@ -282,6 +291,7 @@ pub async fn start_discord(mut settings: Settings) -> Result<Running, AppError> 
     let settings_watcher_enabled = settings.watcher.enabled;
     let watcher_options = WatcherOptions::from_settings(&settings);
     let archive_closed = settings.discord.archive_closed_threads;
+    let (ops, sandbox) = start_ops(&settings, &core, sandbox).await?;
     let data = discord::Data {
         core: core.clone(),
         settings: Arc::new(settings),
@@ -299,9 +309,13 @@ pub async fn start_discord(mut settings: Settings) -> Result<Running, AppError> 
                 core,
                 watcher,
                 sandbox,
+                ops,
             })
         }
         Err(e) => {
+            if let Some(ops) = ops {
+                ops.stop().await;
+            }
             if let Some(s) = sandbox {
                 s.shutdown().await;
             }
@@ -322,6 +336,11 @@ impl Running {
             self.core.clone(),
             self.core.settings().discord.archive_closed_threads,
         )
+    }
+
+    /// Where the health and metrics listener listens, when `ops.listen` is set.
+    pub fn ops_addr(&self) -> Option<SocketAddr> {
+        self.ops.as_ref().map(RunningOps::addr)
     }
 
     /// Waits until the client stops by itself (e.g. the token was refused).
@@ -362,7 +381,37 @@ impl Running {
         if let Some(sandbox) = self.sandbox {
             steps.run("stop the sandbox", sandbox.shutdown()).await;
         }
+        if let Some(ops) = self.ops {
+            steps.run("stop the health listener", ops.stop()).await;
+        }
         steps.finish()
+    }
+}
+
+/// The health and metrics listener, when `ops.listen` is set: `/readyz` asks for a recent
+/// watcher pass only when the watcher runs. Hands the sandbox back, or stops it on failure.
+async fn start_ops(
+    settings: &Settings,
+    core: &Core,
+    sandbox: Option<RunningSandbox>,
+) -> Result<(Option<RunningOps>, Option<RunningSandbox>), AppError> {
+    let Some(addr) = settings.ops.listen else {
+        return Ok((None, sandbox));
+    };
+    let w = &settings.watcher;
+    let probe = ops::Probe {
+        metrics: core.metrics().clone(),
+        store: core.store().clone(),
+        watcher_interval: w.enabled.then(|| Duration::from_secs(w.interval_secs)),
+    };
+    match ops::serve(addr, probe).await {
+        Ok(ops) => Ok((Some(ops), sandbox)),
+        Err(source) => {
+            if let Some(s) = sandbox {
+                s.shutdown().await;
+            }
+            Err(AppError::Ops { addr, source })
+        }
     }
 }
 
@@ -401,10 +450,11 @@ pub async fn build_core(settings: &Settings) -> Result<(Core, Option<RunningSand
             (credentials, Some(running))
         }
     };
-    let orange = OrangeClient::new(
+    let orange = OrangeClient::with_metrics(
         &effective.orange,
         credentials,
         settings.secrets.orange_application_id.clone(),
+        Metrics::new(),
     );
     match orange {
         Ok(orange) => Ok((Core::new(orange, store, Arc::new(effective)), sandbox)),
@@ -439,6 +489,8 @@ pub fn embedded_world_file(store: &Path) -> PathBuf {
 /// with [`AppError::ScriptFailed`]; an interactive session ends well whatever its commands did.
 async fn run_console(settings: Settings) -> Result<(), AppError> {
     let (core, sandbox) = build_core(&settings).await?;
+    // No gateway here: `/readyz` asks only for the store and the watcher.
+    let (ops, sandbox) = start_ops(&settings, &core, sandbox).await?;
     let user = ["USER", "USERNAME"]
         .into_iter()
         .find_map(|k| std::env::var(k).ok().filter(|u| !u.trim().is_empty()))
@@ -468,6 +520,9 @@ async fn run_console(settings: Settings) -> Result<(), AppError> {
     core.store().flush().await?;
     if let Some(s) = sandbox {
         s.shutdown().await;
+    }
+    if let Some(ops) = ops {
+        ops.stop().await;
     }
     let summary = summary?;
     if summary.fails_the_run() {

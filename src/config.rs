@@ -68,6 +68,7 @@ pub struct Settings {
     pub watcher: WatcherSettings,
     pub sandbox: SandboxSettings,
     pub telemetry: TelemetrySettings,
+    pub ops: OpsSettings,
     /// Filled from the environment, never from a file.
     #[serde(skip)]
     pub secrets: Secrets,
@@ -237,6 +238,44 @@ pub struct TelemetrySettings {
     pub filter: String,
 }
 
+/// The health and metrics listener (`/healthz`, `/readyz`, `/metrics`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpsSettings {
+    /// Where to listen: `HOST:PORT`, or a port alone for 127.0.0.1; empty: no listener.
+    #[serde(deserialize_with = "listen_address")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// Allow a non-loopback `listen` address (the metrics would be reachable from outside).
+    pub allow_public: bool,
+}
+
+/// `""` -> `None`, `"9464"` -> 127.0.0.1:9464, `"HOST:PORT"` as written.
+fn listen_address<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<std::net::SocketAddr>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Port(u16),
+        Text(String),
+    }
+    let text = match Raw::deserialize(d)? {
+        Raw::Port(port) => port.to_string(),
+        Raw::Text(text) => text.trim().to_owned(),
+    };
+    if text.is_empty() {
+        return Ok(None);
+    }
+    if let Ok(port) = text.parse::<u16>() {
+        return Ok(Some((std::net::Ipv4Addr::LOCALHOST, port).into()));
+    }
+    text.parse().map(Some).map_err(|_| {
+        serde::de::Error::custom(format!(
+            "expected HOST:PORT (an IP address), a port, or empty, got `{text}`"
+        ))
+    })
+}
+
 /// The secrets, from the environment. An empty variable counts as unset (`.env.example` lists
 /// them all with empty values).
 #[derive(Debug, Clone, Default)]
@@ -313,7 +352,24 @@ impl Settings {
         self.validate_positive()?;
         self.validate_sandbox()?;
         self.validate_headers()?;
+        self.validate_ops()?;
         self.validate_credentials()
+    }
+
+    /// The metrics listener stays on loopback unless `ops.allow_public` says otherwise.
+    fn validate_ops(&self) -> Result<(), ConfigError> {
+        match self.ops.listen {
+            Some(addr) if !addr.ip().is_loopback() && !self.ops.allow_public => {
+                Err(ConfigError::Invalid {
+                    key: "ops.listen".into(),
+                    expected: format!(
+                        "a loopback address (127.0.0.1:PORT, [::1]:PORT or a port alone), got `{addr}`; \
+                         set ops.allow_public = true to listen there"
+                    ),
+                })
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Every Orange path starts with `/`; the per-ticket ones carry `{id}`.
@@ -601,6 +657,32 @@ mod tests {
             err,
             "app.shutdown_timeout_secs is invalid: expected a number greater than 0"
         );
+    }
+
+    #[test]
+    fn the_metrics_listener_stays_on_loopback_unless_allowed() {
+        let s = Settings::defaults().expect("valid");
+        assert_eq!(s.ops.listen, None, "off by default");
+        let port = base().merge(Serialized::default("ops.listen", "9464"));
+        let s = Settings::from_figment(port, Secrets::default()).expect("valid");
+        assert_eq!(s.ops.listen, Some("127.0.0.1:9464".parse().expect("addr")));
+        let public = base().merge(Serialized::default("ops.listen", "0.0.0.0:9464"));
+        let err = Settings::from_figment(public.clone(), Secrets::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("ops.listen is invalid"), "{err}");
+        assert!(
+            err.ends_with("got `0.0.0.0:9464`; set ops.allow_public = true to listen there"),
+            "{err}"
+        );
+        let allowed = public.merge(Serialized::default("ops.allow_public", true));
+        let s = Settings::from_figment(allowed, Secrets::default()).expect("allowed");
+        assert_eq!(s.ops.listen, Some("0.0.0.0:9464".parse().expect("addr")));
+        let garbage = base().merge(Serialized::default("ops.listen", "localhost"));
+        let err = Settings::from_figment(garbage, Secrets::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("ops.listen"), "{err}");
     }
 
     #[test]

@@ -14,7 +14,8 @@
 //! - [`console`]: the terminal transport (a line -> a `Command`; interactive or a piped script);
 //! - [`sandbox`]: the Orange simulator (axum) the bot and the tests run against;
 //! - [`config`]: the one typed `Settings` (file, then environment; secrets redacted);
-//! - [`telemetry`]: tracing set-up;
+//! - [`telemetry`]: tracing set-up; [`ops`]: Prometheus metrics and the optional `/healthz`,
+//!   `/readyz`, `/metrics` listener;
 //! - [`cli`]: the command line; [`app`]: wires the parts together for each mode and owns their
 //!   lifetime;
 //! - [`check`]: `orange-ticket-bot check`, a live diagnosis of the settings, Orange and Discord.
@@ -27,6 +28,7 @@ pub mod console;
 pub mod core;
 pub mod discord;
 pub mod domain;
+pub mod ops;
 pub mod orange;
 pub mod render;
 pub mod sandbox;

@@ -320,6 +320,20 @@ fn a_bad_setting_names_its_key() {
 }
 
 #[test]
+fn the_metrics_listener_refuses_a_public_address_unless_allowed() {
+    let public = ("OTB__OPS__LISTEN", "0.0.0.0:9464");
+    let out = bot(&["check"], &[public]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("ops.listen is invalid") && text(&out).contains("ops.allow_public"),
+        "{}",
+        text(&out)
+    );
+    let out = bot(&["check"], &[public, ("OTB__OPS__ALLOW_PUBLIC", "true")]);
+    assert!(!text(&out).contains("ops.listen"), "{}", text(&out));
+}
+
+#[test]
 fn discord_without_orange_credentials_refuses_to_start_unless_the_sandbox_may_serve_it() {
     // Discord at a closed port: whatever gets past the check fails fast instead of connecting.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");

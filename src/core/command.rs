@@ -51,6 +51,26 @@ pub enum Command {
     Config(ConfigInput),
 }
 
+impl Command {
+    /// The command's name, as the metrics count it (the sub-command's name in Discord).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Services => "services",
+            Command::Create(_) => "create",
+            Command::Comment { .. } => "comment",
+            Command::Show { .. } => "show",
+            Command::Search(_) => "search",
+            Command::Link { .. } => "link",
+            Command::Unlink => "unlink",
+            Command::Status => "status",
+            Command::Follow { .. } => "follow",
+            Command::Unfollow => "unfollow",
+            Command::Profile(_) => "profile",
+            Command::Config(_) => "config",
+        }
+    }
+}
+
 /// A change to the team's settings, as typed by a user: one of the settings, or none to show
 /// them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -107,6 +127,23 @@ pub enum Outcome {
 impl Core {
     /// Runs one command for `actor`; `homes` places the tickets it opens or adopts.
     pub async fn execute(
+        &self,
+        actor: &Actor,
+        command: Command,
+        homes: &impl Homes,
+    ) -> Result<Outcome, CoreError> {
+        let name = command.name();
+        let result = self.run(actor, command, homes).await;
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(e) => e.kind(),
+        };
+        self.metrics().command(name, outcome);
+        result
+    }
+
+    /// [`Core::execute`] without the counting.
+    async fn run(
         &self,
         actor: &Actor,
         command: Command,

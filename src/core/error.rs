@@ -23,6 +23,17 @@ pub enum CoreError {
 }
 
 impl CoreError {
+    /// What kind of failure this is, as the metrics count it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CoreError::Invalid(_) => "invalid",
+            CoreError::Denied(_) => "denied",
+            CoreError::Orange(_) => "orange_error",
+            CoreError::Store(_) => "store_error",
+            CoreError::Home(_) => "home_error",
+        }
+    }
+
     /// One short sentence, safe to show: no upstream bodies, URLs or tokens.
     pub fn user_message(&self) -> String {
         match self {

@@ -90,6 +90,11 @@ impl Core {
         &self.orange
     }
 
+    /// The app's metrics (those its Orange client counts in).
+    pub fn metrics(&self) -> &crate::ops::Metrics {
+        self.orange.metrics()
+    }
+
     /// The Orange API's health.
     #[tracing::instrument(skip_all)]
     pub async fn api_status(&self) -> Result<ApiStatus, CoreError> {

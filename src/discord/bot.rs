@@ -10,9 +10,11 @@ use std::time::Duration;
 use poise::serenity_prelude as serenity;
 use secrecy::SecretString;
 use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
 use super::{Data, DiscordNotifier, Gate, commands, components, error, http_client, respond};
 use crate::core::Core;
+use crate::ops::Metrics;
 
 /// Waits between registration attempts: 1 s, 2 s, 4 s, 8 s, 16 s.
 const REGISTRATION_ATTEMPTS: u32 = 6;
@@ -25,11 +27,15 @@ pub struct RunningBot {
     client: Option<JoinHandle<Result<(), serenity::Error>>>,
     registration: JoinHandle<()>,
     gate: Gate,
+    gateway_poll: JoinHandle<()>,
 }
 
 /// Builds the client and spawns it; returns once the task runs. Commands are registered in
 /// `discord.guild_id` when set, else globally.
 pub async fn start(token: &SecretString, data: Data) -> Result<RunningBot, serenity::Error> {
+    // This app has a gateway now, not yet connected: `/readyz` waits for READY.
+    let metrics = data.core.metrics().clone();
+    metrics.gateway(false);
     let http = http_client(token, &data.settings);
     let guild = data.settings.discord.guild_id.map(serenity::GuildId::new);
     let gate = data.gate.clone();
@@ -40,6 +46,7 @@ pub async fn start(token: &SecretString, data: Data) -> Result<RunningBot, seren
             command_check: Some(|ctx| Box::pin(commands::check(ctx))),
             event_handler: |ctx, event| {
                 Box::pin(async move {
+                    track_gateway(event, ctx.user_data);
                     components::on_event(ctx.serenity_context, event, ctx.user_data).await;
                     Ok(())
                 })
@@ -55,15 +62,67 @@ pub async fn start(token: &SecretString, data: Data) -> Result<RunningBot, seren
             .await?;
     let shard_manager = Arc::clone(&client.shard_manager);
     let registration = tokio::spawn(register(Arc::clone(&client.http), guild));
+    let client_ended = CancellationToken::new();
+    let gateway_poll = tokio::spawn(poll_gateway(
+        Arc::clone(&shard_manager),
+        client_ended.clone(),
+        metrics,
+    ));
     let http = Arc::clone(&client.http);
-    let task = tokio::spawn(async move { client.start().await });
+    let task = tokio::spawn(async move {
+        let ended = client.start().await;
+        client_ended.cancel();
+        ended
+    });
     Ok(RunningBot {
         http,
         shard_manager,
         client: Some(task),
         registration,
         gate,
+        gateway_poll,
     })
+}
+
+/// Marks the gateway connected on READY and RESUMED at once (the stage poll would see it within
+/// [`GATEWAY_POLL`]).
+fn track_gateway(event: &serenity::FullEvent, data: &Data) {
+    if matches!(
+        event,
+        serenity::FullEvent::Ready { .. } | serenity::FullEvent::Resume { .. }
+    ) {
+        data.core.metrics().gateway(true);
+    }
+}
+
+/// How often the shards' connection stage is read for `/readyz`.
+const GATEWAY_POLL: Duration = Duration::from_millis(500);
+
+/// Reads the shards' stage every [`GATEWAY_POLL`]: connected while every shard is, and for
+/// good not once the client ended (a shard refused for good keeps its last stage). Stage
+/// changes reach serenity's event handlers only, not poise, so they are read where serenity
+/// keeps them.
+async fn poll_gateway(
+    shards: Arc<serenity::ShardManager>,
+    client_ended: CancellationToken,
+    metrics: Metrics,
+) {
+    loop {
+        tokio::select! {
+            _ = client_ended.cancelled() => {
+                metrics.gateway(false);
+                return;
+            }
+            _ = tokio::time::sleep(GATEWAY_POLL) => {}
+        }
+        let runners = shards.runners.lock().await;
+        let connected = !runners.is_empty()
+            && runners
+                .values()
+                .all(|r| r.stage == serenity::ConnectionStage::Connected);
+        drop(runners);
+        metrics.gateway(connected);
+    }
 }
 
 /// Registers the commands (a bulk overwrite: idempotent), retrying with backoff.
@@ -144,6 +203,7 @@ impl RunningBot {
     /// nothing running that matters once the process exits.
     pub async fn shutdown(mut self) {
         self.registration.abort();
+        self.gateway_poll.abort();
         self.shard_manager.shutdown_all().await;
         if let Some(task) = self.client.take() {
             match task.await {

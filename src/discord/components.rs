@@ -167,6 +167,7 @@ pub async fn on_event(ctx: &serenity::Context, event: &serenity::FullEvent, data
         _ => Ok(()),
     };
     if let Err(e) = result {
+        error::count(data.core.metrics(), &e);
         tracing::warn!(error = %error::chain(&e), "could not answer an interaction");
     }
 }

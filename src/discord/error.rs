@@ -11,6 +11,7 @@ use super::Data;
 use super::actor::Refusal;
 use super::respond::Interaction;
 use crate::core::CoreError;
+use crate::ops::Metrics;
 use crate::render::{self, Reply};
 
 /// Why a command failed.
@@ -62,6 +63,9 @@ pub async fn on_error(error: FrameworkError<'_, Data, CommandError>) {
                 error = %chain(&error),
                 "command failed"
             );
+            if let CommandError::Discord(e) = &error {
+                count(ctx.data().core.metrics(), e);
+            }
             tell(ctx, &error.user_message()).await;
         }
         FrameworkError::CommandCheckFailed { error, ctx, .. } => {
@@ -123,6 +127,17 @@ async fn tell(ctx: super::Context<'_>, message: &str) {
     };
     if let Err(e) = sent {
         tracing::error!(error = %e, "could not send the error message");
+    }
+}
+
+/// Counts a failed Discord request: its HTTP status and Discord's error code when Discord
+/// answered, `none` for either when it did not (the network, the gateway).
+pub fn count(metrics: &Metrics, e: &serenity::Error) {
+    match e {
+        serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(r)) => {
+            metrics.discord_error(Some(r.status_code.as_u16()), Some(r.error.code))
+        }
+        _ => metrics.discord_error(None, None),
     }
 }
 

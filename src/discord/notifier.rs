@@ -51,7 +51,7 @@ impl DiscordNotifier {
         let recent = channel
             .messages(self.http.as_ref(), GetMessages::new().limit(LOOK_BACK))
             .await
-            .map_err(classify)?;
+            .map_err(|e| classify(self.core.metrics(), e))?;
         Ok(recent.iter().any(|m| notice::has_marker(&m.content, key)))
     }
 
@@ -137,7 +137,7 @@ impl Notifier for DiscordNotifier {
                     message(&self.banner().reply(&reply), &n.key),
                 )
                 .await
-                .map_err(classify)?;
+                .map_err(|e| classify(self.core.metrics(), e))?;
         }
         if n.audience == Audience::Thread
             && let Some(t) = ticket
@@ -167,7 +167,8 @@ fn message(reply: &Reply, key: &str) -> CreateMessage {
 
 /// Sorts Discord's answers: gone (Unknown Channel), refused for good (no access, no permission,
 /// a locked thread, a bad request), or worth retrying (rate limits, server errors, the network).
-fn classify(e: serenity::Error) -> DeliveryError {
+fn classify(metrics: &crate::ops::Metrics, e: serenity::Error) -> DeliveryError {
+    super::error::count(metrics, &e);
     let why = super::error::chain(&e);
     match &e {
         serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(r)) => {

@@ -151,6 +151,7 @@ impl TokenCache {
         let generation = refresh.generation + 1;
         let result = self.fetch(generation, deadline).await;
         let seq = self.fetches.fetch_add(1, Ordering::AcqRel) + 1;
+        self.transport.metrics.token_fetch(result.is_ok());
         match result {
             Ok(token) => {
                 *refresh = Refresh {
@@ -230,6 +231,7 @@ impl TokenCache {
                     },
                 });
             };
+            self.transport.metrics.orange_retry(op);
             tokio::time::sleep(delay).await;
         }
     }

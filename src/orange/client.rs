@@ -20,6 +20,7 @@ use super::transport::{Answer, Refusal, Transport, bearer, classify};
 use super::{Deadline, Operation};
 use crate::config::{OrangeCredentials, OrangeSettings};
 use crate::domain::TicketId;
+use crate::ops::Metrics;
 
 /// A cheap, cloneable handle on the API.
 #[derive(Debug, Clone)]
@@ -90,7 +91,17 @@ impl OrangeClient {
         credentials: OrangeCredentials,
         application_id: Option<SecretString>,
     ) -> Result<Self, reqwest::Error> {
-        let transport = Transport::new(settings)?;
+        Self::with_metrics(settings, credentials, application_id, Metrics::new())
+    }
+
+    /// Like [`OrangeClient::new`], counting its calls, retries and token fetches in `metrics`.
+    pub fn with_metrics(
+        settings: &OrangeSettings,
+        credentials: OrangeCredentials,
+        application_id: Option<SecretString>,
+        metrics: Metrics,
+    ) -> Result<Self, reqwest::Error> {
+        let transport = Transport::new(settings, metrics)?;
         let auth = TokenCache::new(
             transport.clone(),
             settings.token_url.clone(),
@@ -113,6 +124,11 @@ impl OrangeClient {
                 settings: settings.clone(),
             }),
         })
+    }
+
+    /// The metrics this client counts in.
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.transport.metrics
     }
 
     /// The deadline for a call a person is waiting on.
@@ -213,6 +229,7 @@ impl OrangeClient {
                     return Err(fail(error, maybe_processed));
                 };
                 tracing::info!(attempt, ?delay, "retrying orange call");
+                self.inner.transport.metrics.orange_retry(call.op);
                 tokio::time::sleep(delay).await;
             }
         }

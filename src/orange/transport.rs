@@ -14,6 +14,7 @@ use super::error::{ApiProblem, OrangeError, RequestId};
 use super::retry::retry_after;
 use super::wire::ErrorEnvelope;
 use crate::config::OrangeSettings;
+use crate::ops::Metrics;
 
 /// Sends requests and reads answers; cheap to clone.
 #[derive(Debug, Clone)]
@@ -21,6 +22,8 @@ pub(super) struct Transport {
     pub http: reqwest::Client,
     request_id_header: HeaderName,
     max_body: u64,
+    /// Counts every exchange (and, for the client and the token cache, retries and fetches).
+    pub metrics: Metrics,
 }
 
 /// An answer with its whole body (any status).
@@ -43,7 +46,7 @@ pub(super) struct Lost {
 }
 
 impl Transport {
-    pub fn new(settings: &OrangeSettings) -> Result<Self, reqwest::Error> {
+    pub fn new(settings: &OrangeSettings, metrics: Metrics) -> Result<Self, reqwest::Error> {
         let mut builder = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .user_agent(concat!("orange-ticket-bot/", env!("CARGO_PKG_VERSION")));
@@ -59,14 +62,19 @@ impl Transport {
             http: builder.build()?,
             request_id_header,
             max_body: settings.max_body_bytes,
+            metrics,
         })
     }
 
     /// Sends `request` and reads the answer's body, at most the configured cap of it.
     pub async fn send(&self, op: Operation, request: RequestBuilder) -> Result<Answer, Lost> {
         let started = tokio::time::Instant::now();
-        let response = request.send().await.map_err(|e| lost(op, &e, started))?;
+        let response = request.send().await.map_err(|e| {
+            self.metrics.orange_request(op, None);
+            lost(op, &e, started)
+        })?;
         let status = response.status();
+        self.metrics.orange_request(op, Some(status.as_u16()));
         let headers = response.headers().clone();
         let request_id = RequestId(
             headers
@@ -422,7 +430,7 @@ mod tests {
             .expect("defaults")
             .orange;
         settings.max_body_bytes = 10_000;
-        let transport = Transport::new(&settings).expect("transport");
+        let transport = Transport::new(&settings, Metrics::new()).expect("transport");
         let addr = endless_chunked_server().await;
         let request = transport
             .http

@@ -1,6 +1,7 @@
 //! The outbox: notifications not yet delivered, under increasing sequence numbers, written in the
 //! same transaction as the change that caused them and removed once delivered.
 
+use chrono::{DateTime, Utc};
 use sled::transaction::ConflictableTransactionError;
 
 use super::codec::{decode, encode};
@@ -63,6 +64,21 @@ impl Store {
                 }
             }
             Ok(out)
+        })
+        .await
+    }
+
+    /// How many notifications wait, and when the oldest readable one was made (for the metrics
+    /// and the readiness probe; a read of the store, so it also says the store answers).
+    pub async fn outbox_stats(&self) -> Result<(usize, Option<DateTime<Utc>>), StoreError> {
+        self.blocking(move |store| {
+            let depth = store.outbox.len();
+            let oldest = store
+                .outbox
+                .iter()
+                .find_map(|kv| kv.ok().and_then(|(k, v)| read_record(&k, &v).ok()))
+                .map(|(_, n)| n.created);
+            Ok((depth, oldest))
         })
         .await
     }

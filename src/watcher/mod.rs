@@ -159,6 +159,7 @@ impl<N: Notifier> Watcher<N> {
     /// delivery in progress completes and the rest stays in the outbox.
     #[tracing::instrument(skip_all, name = "watcher_pass")]
     async fn pass(&mut self, stop: &CancellationToken) -> PassOutcome {
+        let started = tokio::time::Instant::now();
         let mut out = PassOutcome::default();
         let mut failures = Failures::default();
         let seen = tokio::select! {
@@ -177,6 +178,9 @@ impl<N: Notifier> Watcher<N> {
         out.orange_errors = failures.orange;
         out.orange_down = failures.orange > 0 && failures.orange_ok == 0 && failures.down;
         out.store_errors = failures.store;
+        self.core
+            .metrics()
+            .watcher_pass(started.elapsed(), out.changes);
         out
     }
 

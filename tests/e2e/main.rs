@@ -11,6 +11,7 @@ mod check;
 mod crash;
 mod faults;
 mod harness;
+mod ops;
 mod shutdown;
 mod team;
 mod tickets;

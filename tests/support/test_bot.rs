@@ -113,6 +113,11 @@ impl TestBot {
         self.bot.as_ref().expect("the bot runs").core()
     }
 
+    /// Where the bot's health and metrics listener listens (when the test set `ops.listen`).
+    pub fn ops_addr(&self) -> Option<SocketAddr> {
+        self.bot.as_ref()?.ops_addr()
+    }
+
     /// A watcher on the bot's store and Discord connection, for the test to drive pass by pass.
     pub fn watcher(&self) -> Watcher<DiscordNotifier> {
         let bot = self.bot.as_ref().expect("the bot runs");
