@@ -165,6 +165,46 @@ async fn no_secret_reaches_the_logs_even_at_trace_level() {
     )
     .await;
 
+    run_every_kind_of_call(&bot).await;
+    bot.shutdown().await;
+
+    let logs = captured.text();
+    let (authorizations, issued) = recorder.secrets_seen();
+    assert!(
+        !issued.is_empty(),
+        "the bot fetched a token through the proxy"
+    );
+    let basic =
+        base64::engine::general_purpose::STANDARD.encode(format!("sandbox-client:{ORANGE_SECRET}"));
+    assert!(
+        authorizations.iter().any(|a| a.contains(&basic)),
+        "the bot authenticated with the secret under test: {authorizations:?}"
+    );
+    // The capture saw the dependencies' trace-level events, not only ours.
+    for target in [
+        "TRACE",
+        "serenity",
+        "reqwest",
+        "hyper_util",
+        "orange_ticket_bot",
+    ] {
+        assert!(logs.contains(target), "no {target} in the captured logs");
+    }
+    let mut secrets = vec![DISCORD_TOKEN.to_owned(), ORANGE_SECRET.to_owned(), basic];
+    secrets.extend(issued);
+    secrets.extend(
+        authorizations
+            .iter()
+            .filter_map(|a| a.strip_prefix("Bearer ").map(str::to_owned)),
+    );
+    for secret in &secrets {
+        assert_not_in(&logs, secret);
+    }
+}
+
+/// Profile, create (slash, then the form), comment, show, search, and a watcher pass that posts
+/// a change: every kind of Orange and Discord call the bot makes.
+async fn run_every_kind_of_call(bot: &TestBot) {
     let (_, profile) = bot
         .ask(
             &ticket("profile")
@@ -222,56 +262,27 @@ async fn no_secret_reaches_the_logs_even_at_trace_level() {
         pass.delivered >= 1,
         "the watcher posted the change: {pass:?}"
     );
-    bot.shutdown().await;
+}
 
-    let logs = captured.text();
-    let (authorizations, issued) = recorder.secrets_seen();
+/// Fails if `logs` hold `secret`.
+fn assert_not_in(logs: &str, secret: &str) {
+    // As text, and as the bytes a frame dump shows (hex, or a list of decimals).
+    let bytes = secret.as_bytes();
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let decimals = bytes
+        .iter()
+        .map(u8::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let leaks: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains(secret) || l.contains(&hex) || l.contains(&decimals))
+        .collect();
     assert!(
-        !issued.is_empty(),
-        "the bot fetched a token through the proxy"
+        leaks.is_empty(),
+        "a secret is in {} log line(s) ({} bytes of logs), first: {}",
+        leaks.len(),
+        logs.len(),
+        leaks[0]
     );
-    let basic =
-        base64::engine::general_purpose::STANDARD.encode(format!("sandbox-client:{ORANGE_SECRET}"));
-    assert!(
-        authorizations.iter().any(|a| a.contains(&basic)),
-        "the bot authenticated with the secret under test: {authorizations:?}"
-    );
-    // The capture saw the dependencies' trace-level events, not only ours.
-    for target in [
-        "TRACE",
-        "serenity",
-        "reqwest",
-        "hyper_util",
-        "orange_ticket_bot",
-    ] {
-        assert!(logs.contains(target), "no {target} in the captured logs");
-    }
-    let mut secrets = vec![DISCORD_TOKEN.to_owned(), ORANGE_SECRET.to_owned(), basic];
-    secrets.extend(issued);
-    secrets.extend(
-        authorizations
-            .iter()
-            .filter_map(|a| a.strip_prefix("Bearer ").map(str::to_owned)),
-    );
-    for secret in &secrets {
-        // As text, and as the bytes a frame dump shows (hex, or a list of decimals).
-        let bytes = secret.as_bytes();
-        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        let decimals = bytes
-            .iter()
-            .map(u8::to_string)
-            .collect::<Vec<_>>()
-            .join(", ");
-        let leaks: Vec<&str> = logs
-            .lines()
-            .filter(|l| l.contains(secret) || l.contains(&hex) || l.contains(&decimals))
-            .collect();
-        assert!(
-            leaks.is_empty(),
-            "a secret is in {} log line(s) ({} bytes of logs), first: {}",
-            leaks.len(),
-            logs.len(),
-            leaks[0]
-        );
-    }
 }
