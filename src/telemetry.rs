@@ -16,14 +16,29 @@ pub fn init(settings: &TelemetrySettings, interactive: bool) {
     } else {
         settings.filter.as_str()
     };
-    let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(configured))
-        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let from_env = std::env::var(EnvFilter::DEFAULT_ENV)
+        .ok()
+        .filter(|d| EnvFilter::try_new(d).is_ok());
     let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_env_filter(filter(from_env.as_deref().unwrap_or(configured)))
         .with_writer(std::io::stderr);
     let _already_set = match settings.format {
         LogFormat::Pretty => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
+}
+
+/// Targets kept below trace whatever the filter asks: at trace they dump what the bot sends.
+/// tungstenite logs every WebSocket frame's payload (hex) at trace, and the gateway's IDENTIFY
+/// carries the Discord token.
+const CAPPED: &[&str] = &["tungstenite=debug"];
+
+/// The filter for `directives` (EnvFilter syntax; `info` if they do not parse), with [`CAPPED`]
+/// on top: no setting, `RUST_LOG` included, lets a secret into the logs through them.
+pub fn filter(directives: &str) -> EnvFilter {
+    let filter = EnvFilter::try_new(directives).unwrap_or_else(|_| EnvFilter::new("info"));
+    CAPPED
+        .iter()
+        .filter_map(|d| d.parse().ok())
+        .fold(filter, EnvFilter::add_directive)
 }

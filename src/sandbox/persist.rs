@@ -5,7 +5,8 @@
 //! Saves are atomic: a temporary file in the same directory, synced, then renamed over the old
 //! one, so a crash leaves the previous world or the new one, never half of one. A file that exists
 //! but cannot be read is an error naming it; the sandbox never reseeds over it. Faults, counters
-//! and tokens are not saved: they belong to a run, not to the account.
+//! and tokens are not saved: they belong to a run, not to the account. The file is its owner's
+//! alone (`0600`, a missing directory `0700`), whatever the umask: it holds the account's tickets.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -152,7 +153,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    std::fs::create_dir_all(dir)?;
+    private_dir(dir)?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -161,7 +162,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     // keeps a second bot off the same data directory. The pid keeps apart other processes.
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
+        let mut f = private_file(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)
@@ -170,6 +171,31 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// Creates `dir` and its missing parents, readable by the owner only (existing ones are left).
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Creates (or truncates) `path` for writing, readable by the owner only.
+fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(path)?;
+    // A leftover file of the same name keeps its mode through `open`: narrow it.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(file)
 }
 
 #[cfg(test)]

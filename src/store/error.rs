@@ -14,6 +14,12 @@ pub enum StoreError {
         #[source]
         source: sled::Error,
     },
+    #[error("cannot make the store at {path} readable by its owner only: {source}")]
+    Private {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error(
         "the store at {path} was written by a newer version (schema {found}; this build reads up to {supported}); upgrade the bot or point store.path elsewhere"
     )]

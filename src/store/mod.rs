@@ -9,7 +9,7 @@
 //! - `views`: saved views (the queries behind paging buttons; the newest [`VIEWS_KEPT`] are kept);
 //! - `watcher`: the watcher's own bookkeeping (what the team feeds have seen, named values);
 //! - `schema`: opening, the schema version; `codec`: how keys and values are stored;
-//!   `error`: [`StoreError`].
+//!   `private`: the directory and files kept readable by their owner only; `error`: [`StoreError`].
 //!
 //! A small typed API; no sled type leaks out. Updates that must agree (the two directions of a
 //! link; a snapshot and the notifications it caused) happen in one transaction, and writes that
@@ -26,6 +26,7 @@ mod codec;
 mod error;
 mod links;
 mod outbox;
+mod private;
 mod schema;
 mod snapshots;
 mod teams;
@@ -150,10 +151,16 @@ impl Store {
                 path: path.to_path_buf(),
             });
         }
+        let private = |source| StoreError::Private {
+            path: path.to_path_buf(),
+            source,
+        };
+        private::create_dir(path).map_err(private)?;
         let db = schema::open_db(path).map_err(|source| StoreError::Open {
             path: path.to_path_buf(),
             source,
         })?;
+        private::narrow_contents(path).map_err(private)?;
         schema::check_schema(&db, path)?;
         let tree = |name: &str| db.open_tree(name);
         let audit = tree("audit")?;

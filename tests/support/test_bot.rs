@@ -45,6 +45,16 @@ impl TestBot {
         arm: impl FnOnce(&FakeDiscord),
         tweak: impl FnOnce(&mut Settings),
     ) -> Self {
+        Self::start_prepared(|_| {}, arm, tweak).await
+    }
+
+    /// Like [`TestBot::start_full`], letting the test first change the settings the sandbox is
+    /// started from (e.g. the credentials it accepts, which the bot is then given).
+    pub async fn start_prepared(
+        prepare: impl FnOnce(&mut Settings),
+        arm: impl FnOnce(&FakeDiscord),
+        tweak: impl FnOnce(&mut Settings),
+    ) -> Self {
         let fake = FakeDiscord::start().await;
         arm(&fake);
         let store = tempfile::tempdir().expect("temp dir");
@@ -54,6 +64,7 @@ impl TestBot {
         settings.secrets.discord_token = Some(SecretString::from("fake-token"));
         // Tests drive passes themselves (`TestBot::watcher`); one test runs the owned task.
         settings.watcher.enabled = false;
+        prepare(&mut settings);
         let orange = sandbox::start(
             SandboxOptions::from_settings(&settings),
             SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
