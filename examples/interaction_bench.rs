@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use measure::{load_average, quantile};
-use support::fake_discord::{InteractionPayload, State};
+use support::fake_discord::{InteractionPayload, State, WAIT};
 use support::test_bot::{TestBot, ticket};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -115,12 +115,16 @@ async fn run(
             ids.push(injected.id);
         }
     }
-    let state = bot.fake.state();
-    ids.iter()
-        .map(|id| {
-            timing(&state, *id).ok_or_else(|| format!("interaction {id} was not timed").into())
+    // The fake records a request just after answering it: the last answer may be a moment late.
+    let timed = bot
+        .fake
+        .wait_for("every measured interaction timed", WAIT, |s| {
+            ids.iter()
+                .map(|id| timing(s, *id))
+                .collect::<Option<Vec<_>>>()
         })
-        .collect()
+        .await;
+    Ok(timed)
 }
 
 /// The timing of interaction `id` from what the fake recorded.
