@@ -56,7 +56,17 @@ fn thread_ticks(stat: &str) -> Option<(&str, u64)> {
 
 /// A `VmXXX:` figure of /proc/self/status, in KiB (`VmHWM` is the peak RSS).
 pub fn vm_kib(field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    proc_vm_kib("self", field)
+}
+
+/// The same figure of process `pid` (a number, or `self`).
+pub fn proc_vm_kib(pid: &str, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status_kib(&status, field)
+}
+
+/// The KiB of `field` in the text of a /proc status file.
+fn status_kib(status: &str, field: &str) -> Option<u64> {
     status
         .lines()
         .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
@@ -99,6 +109,14 @@ mod tests {
         // A name with spaces and parentheses is read up to the last ')'.
         let odd = "7 (a (b) c) R 1 2 3 4 5 6 7 8 9 10 1 2 0 0";
         assert_eq!(thread_ticks(odd), Some(("a (b) c", 3)));
+    }
+
+    #[test]
+    fn reads_kib_figures_of_a_proc_status() {
+        let status = "Name:\torange-ticket-bot\nVmHWM:\t   31520 kB\nVmRSS:\t   29804 kB\n";
+        assert_eq!(status_kib(status, "VmRSS"), Some(29_804));
+        assert_eq!(status_kib(status, "VmHWM"), Some(31_520));
+        assert_eq!(status_kib(status, "VmSwap"), None);
     }
 
     #[test]

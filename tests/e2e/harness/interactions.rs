@@ -307,6 +307,25 @@ async fn callback_after_is_the_time_from_injection_to_the_first_accepted_callbac
 }
 
 #[tokio::test]
+async fn a_request_is_stamped_when_it_arrived_and_when_it_was_answered() {
+    let fake = FakeDiscord::start().await;
+    let (prompt, _) = fake.register_interaction(&InteractionPayload::slash("ticket"));
+    let before = fake.state().elapsed();
+    let path = format!("/interactions/{}/{}/callback", prompt.id, prompt.token);
+    post(&fake, &path, &json!({"type": 5})).await;
+    let after = fake.state().elapsed();
+    let route = "POST /interactions/{interaction_id}/{interaction_token}/callback";
+    let request = fake.wait_for_request(route, 1).await;
+    // The benchmarks time the bot's answers by `received`: it comes first.
+    assert!(
+        before <= request.received && request.received <= request.at && request.at <= after,
+        "{before:?} <= {:?} <= {:?} <= {after:?}",
+        request.received,
+        request.at
+    );
+}
+
+#[tokio::test]
 async fn the_response_message_follows_deferrals_follow_ups_and_component_replies() {
     let fake = FakeDiscord::start().await;
     let answer = |payload: InteractionPayload, body: Value| {

@@ -137,6 +137,7 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let received = shared.state().elapsed();
     let full_path = uri.path();
     let path = full_path.strip_prefix("/api/v10").unwrap_or(full_path);
     let matched = full_path
@@ -224,6 +225,7 @@ async fn handle(
                 .collect(),
             body: parsed.clone().ok().flatten(),
             at,
+            received,
             status: reply.status.as_u16(),
             injected: fault.is_some_and(|f| !matches!(f, Fault::Delay(_))),
         })

@@ -45,8 +45,11 @@ pub struct RecordedRequest {
     pub route: Option<&'static str>,
     pub headers: Vec<(String, String)>,
     pub body: Option<Value>,
-    /// Time since the fake started.
+    /// Time since the fake started, once answered.
     pub at: Duration,
+    /// Time since the fake started when the request (body included) had arrived, before the
+    /// fake validated and answered it: what the benchmarks time the bot's answers by.
+    pub received: Duration,
     pub status: u16,
     /// Answered with a fault the test armed (not by the fake's own judgement).
     pub injected: bool,
