@@ -7,13 +7,14 @@
 //!
 //! `cargo run --release --example interaction_bench -- [--commands 1000] [--warm-up 20]`
 
-#[path = "../tests/support/mod.rs"]
-#[allow(
-    dead_code,
-    unused_imports,
-    reason = "the e2e tests' support: this benchmark uses the bot and the fake"
-)]
-mod support;
+// The e2e tests' support, the parts this benchmark uses: the fake Discord and the bot under test
+// (`bot_process` is left out: it needs the binary path Cargo gives integration tests only).
+#[path = "../tests/support/fake_discord/mod.rs"]
+#[allow(dead_code, unused_imports, reason = "shared with the e2e tests")]
+mod fake_discord;
+#[path = "../tests/support/test_bot.rs"]
+#[allow(dead_code, unused_imports, reason = "shared with the e2e tests")]
+mod test_bot;
 
 #[path = "watcher_bench/measure.rs"]
 #[allow(
@@ -25,9 +26,9 @@ mod measure;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use fake_discord::{InteractionPayload, State, WAIT};
 use measure::{load_average, quantile};
-use support::fake_discord::{InteractionPayload, State, WAIT};
-use support::test_bot::{TestBot, ticket};
+use test_bot::{TestBot, ticket};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 

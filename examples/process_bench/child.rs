@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use orange_ticket_bot::config::Settings;
 
+use crate::fake_discord::{FakeDiscord, State};
 use crate::measure;
-use crate::support::fake_discord::{FakeDiscord, State};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 

@@ -9,13 +9,10 @@
 //!
 //! - `child`: spawning the bot, its milestones as the fake saw them, its /proc figures.
 
-#[path = "../../tests/support/mod.rs"]
-#[allow(
-    dead_code,
-    unused_imports,
-    reason = "the e2e tests' support: this benchmark uses the fake Discord"
-)]
-mod support;
+// The e2e tests' fake Discord (the rest of tests/support is not needed here).
+#[path = "../../tests/support/fake_discord/mod.rs"]
+#[allow(dead_code, unused_imports, reason = "shared with the e2e tests")]
+mod fake_discord;
 
 #[path = "../watcher_bench/measure.rs"]
 #[allow(
@@ -37,8 +34,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use fake_discord::FakeDiscord;
 use orange_ticket_bot::config::Settings;
-use support::fake_discord::FakeDiscord;
 
 use child::{Milestones, Target};
 use measure::{load_average, mib, quantile};
