@@ -11,7 +11,7 @@ use crate::shutdown::{
 };
 use crate::support::bot_process::Followed;
 use crate::support::fake_discord::{FakeDiscord, Fault, InteractionPayload};
-use orange_ticket_bot::sandbox::{FaultConfig, Operation};
+use orange_ticket_bot::sandbox::{ErrorFault, FaultConfig, Operation};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gateway_dropped_mid_delivery_is_resumed_and_every_notification_posted_once() {
@@ -168,6 +168,110 @@ async fn token_expiry_storms_and_malformed_bodies_lose_and_repeat_nothing() {
          delivered, duplicates 0, losses 0",
         count(Operation::Token),
         count(Operation::GetTicket) + count(Operation::Search)
+    );
+    world.orange.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_storm_on_message_creation_posts_every_change_once() {
+    const TICKETS: usize = 6;
+    const STORM: usize = 15;
+    let fake = FakeDiscord::start().await;
+    let world = Followed::start(&fake, TICKETS).await;
+    // The next 15 message creations are refused with 429, as Discord does under a burst.
+    fake.fail_next(
+        CREATE_MESSAGE,
+        Fault::RateLimited {
+            retry_after: Duration::from_millis(200),
+        },
+        STORM,
+    );
+    let mut bot = world.spawn_bot(&[]);
+    change_every_ticket(&world);
+
+    // Commands get an answer meanwhile.
+    let asked = fake
+        .inject(&InteractionPayload::slash("ticket").sub("status"))
+        .await;
+    let answer = fake.wait_for_response_message(&asked).await;
+    assert!(!answer.content().is_empty() || !answer.embeds().is_empty());
+
+    fake.wait_for("every change posted", Duration::from_secs(40), |s| {
+        (posts_by_nonce(s, &world).len() >= TICKETS).then_some(())
+    })
+    .await;
+    bot.signal(Signal::SIGTERM);
+    let status = bot.wait_exit(Duration::from_secs(15)).await;
+    assert!(status.success(), "{status}:\n{}", bot.log().join("\n"));
+    let posted = posts_by_nonce(&fake.state(), &world);
+    assert_eq!(posted.len(), TICKETS, "{posted:?}");
+    assert!(posted.values().all(|n| *n == 1), "posted twice: {posted:?}");
+    let sends: usize = sends_by_nonce(&fake).values().sum();
+    let refused = fake
+        .requests()
+        .iter()
+        .filter(|r| r.route == Some(CREATE_MESSAGE) && r.status == 429)
+        .count();
+    assert_eq!(refused, STORM, "every armed 429 was met");
+    println!(
+        "Discord 429 storm: {refused} creations refused with 429, {sends} sent in all, {TICKETS} \
+         notifications delivered, duplicates 0, losses 0"
+    );
+    world.orange.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_of_orange_s_answers_503_and_nothing_is_lost_or_repeated() {
+    const TICKETS: usize = 6;
+    let fake = FakeDiscord::start().await;
+    let world = Followed::start(&fake, TICKETS).await;
+    let half = ErrorFault {
+        rate: 0.5,
+        statuses: vec![503],
+        retry_after_secs: 0,
+    };
+    world.control.set_faults(FaultConfig {
+        errors: [
+            (Operation::GetTicket, half.clone()),
+            (Operation::Search, half),
+        ]
+        .into_iter()
+        .collect(),
+        ..FaultConfig::default()
+    });
+    let mut bot = world.spawn_bot(&[("OTB__WATCHER__MAX_BACKOFF_SECS", "2")]);
+    change_every_ticket(&world);
+
+    // Commands keep getting an answer: a result or a short error, never silence.
+    for _ in 0..3 {
+        let asked = fake
+            .inject(&InteractionPayload::slash("ticket").sub("status"))
+            .await;
+        let answer = fake.wait_for_response_message(&asked).await;
+        assert!(!answer.content().is_empty() || !answer.embeds().is_empty());
+    }
+    // The faults stay on: retries alone must get every change through.
+    fake.wait_for("every change posted", Duration::from_secs(40), |s| {
+        (posts_by_nonce(s, &world).len() >= TICKETS).then_some(())
+    })
+    .await;
+    let during = world.control.counters();
+    bot.signal(Signal::SIGTERM);
+    let status = bot.wait_exit(Duration::from_secs(15)).await;
+    assert!(status.success(), "{status}:\n{}", bot.log().join("\n"));
+    let posted = posts_by_nonce(&fake.state(), &world);
+    assert_eq!(posted.len(), TICKETS, "{posted:?}");
+    assert!(posted.values().all(|n| *n == 1), "posted twice: {posted:?}");
+    let refused = |op: Operation| during.responses(op, 503);
+    let reads = |op: Operation| during.operations.get(&op).map_or(0, |c| c.calls);
+    let (failed, total) = (
+        refused(Operation::GetTicket) + refused(Operation::Search),
+        reads(Operation::GetTicket) + reads(Operation::Search),
+    );
+    assert!(failed > 0, "no 503 was answered in {total} reads");
+    println!(
+        "Orange 50 % 503: {failed} of {total} reads refused, {TICKETS} notifications delivered, \
+         duplicates 0, losses 0"
     );
     world.orange.shutdown().await;
 }
