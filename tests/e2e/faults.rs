@@ -4,14 +4,21 @@
 
 use std::time::Duration;
 
-use nix::sys::signal::Signal;
-
 use crate::shutdown::{
-    CREATE_MESSAGE, STARTUP, change_every_ticket, posts_by_nonce, sends_by_nonce,
+    CREATE_MESSAGE, STARTUP, all_posted_once_then_stopped, change_every_ticket, sends_by_nonce,
 };
 use crate::support::bot_process::Followed;
 use crate::support::fake_discord::{FakeDiscord, Fault, InteractionPayload};
 use orange_ticket_bot::sandbox::{ErrorFault, FaultConfig, Operation};
+
+/// `/ticket status` gets an answer: a result or a short error, never silence.
+async fn a_command_is_answered(fake: &FakeDiscord) {
+    let asked = fake
+        .inject(&InteractionPayload::slash("ticket").sub("status"))
+        .await;
+    let answer = fake.wait_for_response_message(&asked).await;
+    assert!(!answer.content().is_empty() || !answer.embeds().is_empty());
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gateway_dropped_mid_delivery_is_resumed_and_every_notification_posted_once() {
@@ -38,24 +45,10 @@ async fn a_gateway_dropped_mid_delivery_is_resumed_and_every_notification_posted
     .await;
 
     // Commands are answered on the new session.
-    let asked = fake
-        .inject(&InteractionPayload::slash("ticket").sub("status"))
-        .await;
-    let answer = fake.wait_for_response_message(&asked).await;
-    assert!(!answer.content().is_empty() || !answer.embeds().is_empty());
+    a_command_is_answered(&fake).await;
 
-    fake.wait_for("every notification posted", STARTUP, |s| {
-        (posts_by_nonce(s, &world).len() >= TICKETS).then_some(())
-    })
-    .await;
-    bot.signal(Signal::SIGTERM);
-    let status = bot.wait_exit(Duration::from_secs(15)).await;
-    assert!(status.success(), "{status}:\n{}", bot.log().join("\n"));
-
-    let posted = posts_by_nonce(&fake.state(), &world);
+    let posted = all_posted_once_then_stopped(&fake, &world, &mut bot, STARTUP).await;
     let sends = sends_by_nonce(&fake);
-    assert_eq!(posted.len(), TICKETS, "{posted:?}");
-    assert!(posted.values().all(|n| *n == 1), "posted twice: {posted:?}");
     assert!(
         posted.keys().all(|k| sends.get(k) == Some(&1)),
         "each sent once: {sends:?}"
@@ -102,16 +95,7 @@ async fn orange_slower_than_the_timeout_gets_clear_answers_and_loses_no_change()
 
     // Orange answers again: every change reaches its thread once.
     world.control.set_faults(FaultConfig::default());
-    fake.wait_for("every change posted", Duration::from_secs(20), |s| {
-        (posts_by_nonce(s, &world).len() >= TICKETS).then_some(())
-    })
-    .await;
-    bot.signal(Signal::SIGTERM);
-    let status = bot.wait_exit(Duration::from_secs(15)).await;
-    assert!(status.success(), "{status}:\n{}", bot.log().join("\n"));
-    let posted = posts_by_nonce(&fake.state(), &world);
-    assert_eq!(posted.len(), TICKETS, "{posted:?}");
-    assert!(posted.values().all(|n| *n == 1), "posted twice: {posted:?}");
+    all_posted_once_then_stopped(&fake, &world, &mut bot, Duration::from_secs(20)).await;
     let counters = world.control.counters();
     println!(
         "slow Orange: {TICKETS} changes delivered, duplicates 0, losses 0, Orange calls {counters:?}"
@@ -139,29 +123,12 @@ async fn token_expiry_storms_and_malformed_bodies_lose_and_repeat_nothing() {
 
     // Commands get an answer meanwhile (a result or a short error, never silence).
     for _ in 0..3 {
-        let asked = fake
-            .inject(&InteractionPayload::slash("ticket").sub("status"))
-            .await;
-        let answer = fake.wait_for_response_message(&asked).await;
-        assert!(!answer.content().is_empty() || !answer.embeds().is_empty());
+        a_command_is_answered(&fake).await;
     }
     let during = world.control.counters();
 
     world.control.set_faults(FaultConfig::default());
-    fake.wait_for("every change posted", Duration::from_secs(20), |s| {
-        (posts_by_nonce(s, &world).len() >= TICKETS).then_some(())
-    })
-    .await;
-    bot.signal(Signal::SIGTERM);
-    let status = bot.wait_exit(Duration::from_secs(15)).await;
-    assert!(status.success(), "{status}:\n{}", bot.log().join("\n"));
-    let posted = posts_by_nonce(&fake.state(), &world);
-    assert_eq!(
-        posted.len(),
-        TICKETS,
-        "a false change was posted: {posted:?}"
-    );
-    assert!(posted.values().all(|n| *n == 1), "posted twice: {posted:?}");
+    all_posted_once_then_stopped(&fake, &world, &mut bot, Duration::from_secs(20)).await;
     let count = |op: Operation| during.operations.get(&op).map_or(0, |c| c.calls);
     println!(
         "Orange storms: {} token fetches, {} reads during the faults, {TICKETS} changes \
@@ -190,22 +157,9 @@ async fn a_429_storm_on_message_creation_posts_every_change_once() {
     change_every_ticket(&world);
 
     // Commands get an answer meanwhile.
-    let asked = fake
-        .inject(&InteractionPayload::slash("ticket").sub("status"))
-        .await;
-    let answer = fake.wait_for_response_message(&asked).await;
-    assert!(!answer.content().is_empty() || !answer.embeds().is_empty());
+    a_command_is_answered(&fake).await;
 
-    fake.wait_for("every change posted", Duration::from_secs(40), |s| {
-        (posts_by_nonce(s, &world).len() >= TICKETS).then_some(())
-    })
-    .await;
-    bot.signal(Signal::SIGTERM);
-    let status = bot.wait_exit(Duration::from_secs(15)).await;
-    assert!(status.success(), "{status}:\n{}", bot.log().join("\n"));
-    let posted = posts_by_nonce(&fake.state(), &world);
-    assert_eq!(posted.len(), TICKETS, "{posted:?}");
-    assert!(posted.values().all(|n| *n == 1), "posted twice: {posted:?}");
+    all_posted_once_then_stopped(&fake, &world, &mut bot, Duration::from_secs(40)).await;
     let sends: usize = sends_by_nonce(&fake).values().sum();
     let refused = fake
         .requests()
@@ -244,24 +198,11 @@ async fn half_of_orange_s_answers_503_and_nothing_is_lost_or_repeated() {
 
     // Commands keep getting an answer: a result or a short error, never silence.
     for _ in 0..3 {
-        let asked = fake
-            .inject(&InteractionPayload::slash("ticket").sub("status"))
-            .await;
-        let answer = fake.wait_for_response_message(&asked).await;
-        assert!(!answer.content().is_empty() || !answer.embeds().is_empty());
+        a_command_is_answered(&fake).await;
     }
     // The faults stay on: retries alone must get every change through.
-    fake.wait_for("every change posted", Duration::from_secs(40), |s| {
-        (posts_by_nonce(s, &world).len() >= TICKETS).then_some(())
-    })
-    .await;
     let during = world.control.counters();
-    bot.signal(Signal::SIGTERM);
-    let status = bot.wait_exit(Duration::from_secs(15)).await;
-    assert!(status.success(), "{status}:\n{}", bot.log().join("\n"));
-    let posted = posts_by_nonce(&fake.state(), &world);
-    assert_eq!(posted.len(), TICKETS, "{posted:?}");
-    assert!(posted.values().all(|n| *n == 1), "posted twice: {posted:?}");
+    all_posted_once_then_stopped(&fake, &world, &mut bot, Duration::from_secs(40)).await;
     let refused = |op: Operation| during.responses(op, 503);
     let reads = |op: Operation| during.operations.get(&op).map_or(0, |c| c.calls);
     let (failed, total) = (

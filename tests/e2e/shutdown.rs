@@ -11,12 +11,34 @@ use nix::sys::signal::Signal;
 use orange_ticket_bot::domain::Status;
 use orange_ticket_bot::store::Store;
 
-use crate::support::bot_process::Followed;
+use crate::support::bot_process::{BotProcess, Followed};
 use crate::support::fake_discord::{FakeDiscord, Fault, InteractionPayload, State};
 
 pub(crate) const CREATE_MESSAGE: &str = "POST /channels/{channel_id}/messages";
 /// Generous for a loaded 2-core machine: start, connect, one pass.
 pub(crate) const STARTUP: Duration = Duration::from_secs(15);
+
+/// Waits (at most `within`) until every followed ticket's notification is posted, stops the bot
+/// with SIGTERM, expects a clean exit, and checks each was posted exactly once; the posts by nonce.
+pub(crate) async fn all_posted_once_then_stopped(
+    fake: &FakeDiscord,
+    world: &Followed,
+    bot: &mut BotProcess,
+    within: Duration,
+) -> BTreeMap<String, usize> {
+    let expected = world.threads.len();
+    fake.wait_for("every notification posted", within, |s| {
+        (posts_by_nonce(s, world).len() >= expected).then_some(())
+    })
+    .await;
+    bot.signal(Signal::SIGTERM);
+    let status = bot.wait_exit(Duration::from_secs(15)).await;
+    assert!(status.success(), "{status}:\n{}", bot.log().join("\n"));
+    let posted = posts_by_nonce(&fake.state(), world);
+    assert_eq!(posted.len(), expected, "{posted:?}");
+    assert!(posted.values().all(|n| *n == 1), "posted twice: {posted:?}");
+    posted
+}
 
 /// A status change on every followed ticket, so the bot's first pass queues one notification per
 /// thread.
@@ -205,15 +227,6 @@ async fn a_shutdown_past_its_timeout_exits_non_zero_and_a_restart_still_posts_on
     // The cut post is still queued; the next run sends it again and Discord's nonce keeps it
     // single.
     let mut bot = world.spawn_bot(&[]);
-    fake.wait_for("every notification posted", STARTUP, |s| {
-        (posts_by_nonce(s, &world).len() >= TICKETS).then_some(())
-    })
-    .await;
-    bot.signal(Signal::SIGTERM);
-    let status = bot.wait_exit(Duration::from_secs(15)).await;
-    assert!(status.success(), "{status}:\n{}", bot.log().join("\n"));
-    let posted = posts_by_nonce(&fake.state(), &world);
-    assert_eq!(posted.len(), TICKETS, "{posted:?}");
-    assert!(posted.values().all(|n| *n == 1), "posted twice: {posted:?}");
+    all_posted_once_then_stopped(&fake, &world, &mut bot, STARTUP).await;
     world.orange.shutdown().await;
 }
