@@ -79,6 +79,8 @@ async fn main() -> Result<(), Error> {
         )
         .into());
     }
+    // The bot runs in a working directory of its own: a relative path would not reach it.
+    let binary = binary.canonicalize()?;
     println!(
         "process benchmark of {}; load average {}",
         binary.display(),
@@ -88,20 +90,35 @@ async fn main() -> Result<(), Error> {
     let workdir = tempfile::tempdir()?;
     let settings = Settings::defaults()?;
     let sandbox = world::Sandbox::start(&settings).await?;
+    // The sandbox owns a runtime, which must not be dropped inside this one: stop it first, also
+    // when a step fails, so the step's own error is what gets printed.
+    let measured = measure_all(&binary, &args, &settings, &sandbox, workdir.path()).await;
+    sandbox.stop().await;
+    measured
+}
+
+/// Start-up, then memory idle and with `args.links` links.
+async fn measure_all(
+    binary: &Path,
+    args: &Args,
+    settings: &Settings,
+    sandbox: &world::Sandbox,
+    workdir: &Path,
+) -> Result<(), Error> {
     // No tickets: the sandbox's URLs in the settings, for fresh stores.
-    let empty = world::bot(settings.clone(), &sandbox, 0, 1).await?;
+    let empty = world::bot(settings.clone(), sandbox, 0, 1).await?;
     let orange = empty.core.settings().clone();
     drop(empty);
 
-    startup(&binary, &orange, workdir.path(), args.starts).await?;
+    startup(binary, &orange, workdir, args.starts).await?;
     let settle = Duration::from_secs(args.settle_secs);
     let mut fresh = orange.clone();
-    fresh.store.path = workdir.path().join("idle.sled");
-    let idle = memory(&binary, &fresh, workdir.path(), &sandbox, settle).await?;
+    fresh.store.path = workdir.join("idle.sled");
+    let idle = memory(binary, &fresh, workdir, sandbox, settle).await?;
     report_memory("idle, empty store", &idle, IDLE_TARGET_MB);
 
     let started = Instant::now();
-    let seeded = world::bot(settings.clone(), &sandbox, args.links, 32).await?;
+    let seeded = world::bot(settings.clone(), sandbox, args.links, 32).await?;
     // Close the store before the bot opens it; the directory lives on in `seeded`.
     let world::Bot { core, .. } = seeded;
     core.store().flush().await?;
@@ -112,10 +129,9 @@ async fn main() -> Result<(), Error> {
         args.links,
         started.elapsed().as_secs_f64()
     );
-    let with_links = memory(&binary, &linked, workdir.path(), &sandbox, settle).await?;
+    let with_links = memory(binary, &linked, workdir, sandbox, settle).await?;
     let label = format!("{} links and snapshots", args.links);
     report_memory(&label, &with_links, LINKED_TARGET_MB);
-    sandbox.stop().await;
     Ok(())
 }
 
