@@ -478,11 +478,12 @@ fn bot_with(dir: &std::path::Path, args: &[&str], stdin: &str, env: &[(&str, &st
 fn a_piped_console_script_runs_the_whole_product_on_embedded_defaults() {
     let dir = tempfile::tempdir().expect("tempdir");
     let script = r#"
-# services -> profile -> create -> show -> comment -> search -> link -> unlink
+# services -> profile -> create -> show -> board -> comment -> search -> link -> unlink
 /ticket services
 /ticket profile first_name:Ada last_name:Lovelace email:ada@example.net
 /ticket create service:LD000000 technical:LD000001 description:"Link down since 10:00"
 /ticket show
+/ticket board
 /ticket comment text:"Rebooted the CPE, still down"
 /ticket search status:submitted service:LD000000
 /ticket unlink
@@ -504,6 +505,16 @@ fn a_piped_console_script_runs_the_whole_product_on_embedded_defaults() {
     let id = opened_id(&stdout);
     assert!(
         stdout.contains(&format!("== Ticket {id} — Submitted ==")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "== Open tickets: 1 ==\nSubmitted · 1\n`{id}` · LD000000 · opened "
+        )),
+        "the board: {stdout}"
+    );
+    assert!(
+        stdout.contains("— Link down since 10:00\n\n-- 1 open ticket, all shown"),
         "{stdout}"
     );
     assert!(

@@ -40,6 +40,8 @@ pub struct RecordingNotifier {
     pub timeline: Shared,
 }
 
+impl orange_ticket_bot::core::BoardSurface for RecordingNotifier {}
+
 impl Notifier for RecordingNotifier {
     fn serves(&self, _: &Conversation) -> bool {
         true

@@ -5,6 +5,7 @@ use tokio::sync::mpsc;
 
 use chrono::{DateTime, Utc};
 
+use crate::core::BoardSurface;
 use crate::domain::{Audience, Notification, Status, Ticket, Transport};
 use crate::render::{notice, text};
 use crate::store::Store;
@@ -28,6 +29,9 @@ impl ConsoleNotifier {
         self.store.timeline(&n.ticket).unwrap_or_default()
     }
 }
+
+/// The console shows the board on request and keeps none.
+impl BoardSurface for ConsoleNotifier {}
 
 impl Notifier for ConsoleNotifier {
     fn serves(&self, conversation: &crate::domain::Conversation) -> bool {

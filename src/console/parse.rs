@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::core::{Command, ConfigInput, CreateInput, ProfileInput, SearchInput};
+use crate::core::{BoardAction, Command, ConfigInput, CreateInput, ProfileInput, SearchInput};
 use crate::domain::Conversation;
 
 /// A sub-command of `/ticket`, and its required and optional options.
@@ -100,6 +100,12 @@ pub const SPECS: &[Spec] = &[
         optional: &["permission", "roles", "feed", "default_contact"],
         help: "show or change the team's settings (permission: + roles:, feed:here|off, default_contact:mine|none)",
     },
+    Spec {
+        name: "board",
+        required: &[],
+        optional: &[],
+        help: "show the board of every open ticket the bot tracks, grouped by status",
+    },
 ];
 
 /// A parsed console line.
@@ -156,6 +162,7 @@ pub fn command(
             phone: take("phone"),
         })),
         "config" => Command::Config(config_input(&mut o, here)?),
+        "board" => Command::Board(BoardAction::Show),
         other => return Err(format!("unknown command `/ticket {other}`: try /help")),
     })
 }

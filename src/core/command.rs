@@ -7,10 +7,14 @@
 
 use std::sync::Arc;
 
-use super::{AdminChange, Core, CoreError, CreateInput, Created, Home, Homes, SearchInput, input};
+use super::{
+    AdminChange, BoardAction, Core, CoreError, CreateInput, Created, Home, Homes, SearchInput,
+    input,
+};
 use crate::domain::SearchPage;
 use crate::domain::{
-    Actor, ApiStatus, Contact, Conversation, Service, Subscription, TeamSettings, Ticket, TicketId,
+    Actor, ApiStatus, Board, Contact, Conversation, Service, Subscription, TeamSettings, Ticket,
+    TicketId,
 };
 
 /// A contact as typed by a user (validated by the core).
@@ -49,6 +53,8 @@ pub enum Command {
     Profile(Option<ProfileInput>),
     /// No option shows the team's settings; one changes it (admins only).
     Config(ConfigInput),
+    /// The team's status board: shown, kept here, or stopped.
+    Board(BoardAction),
 }
 
 impl Command {
@@ -67,6 +73,7 @@ impl Command {
             Command::Unfollow => "unfollow",
             Command::Profile(_) => "profile",
             Command::Config(_) => "config",
+            Command::Board(_) => "board",
         }
     }
 }
@@ -122,6 +129,14 @@ pub enum Outcome {
     Profile(Option<Contact>),
     ProfileSaved(Contact),
     Team(TeamSettings),
+    Board(Board),
+    /// The board is kept here from now on (`already`: it was before).
+    BoardKept {
+        board: Board,
+        already: bool,
+        watcher_on: bool,
+    },
+    BoardStopped,
 }
 
 impl Core {
@@ -190,6 +205,19 @@ impl Core {
                 None => Outcome::Team(self.team_settings(actor)?),
                 Some(change) => Outcome::Team(self.admin(actor, change).await?),
             },
+            Command::Board(BoardAction::Show) => Outcome::Board(self.board().await?),
+            Command::Board(BoardAction::Keep) => {
+                let (board, already) = self.keep_board(actor).await?;
+                Outcome::BoardKept {
+                    board,
+                    already,
+                    watcher_on: self.settings.watcher.enabled,
+                }
+            }
+            Command::Board(BoardAction::Stop) => {
+                self.stop_board(actor).await?;
+                Outcome::BoardStopped
+            }
         })
     }
 

@@ -39,3 +39,17 @@ impl Homes for Here {
         })
     }
 }
+
+/// Why a transport did not deliver (a notification, a board).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeliveryError {
+    /// Try again later (rate limited, the transport is down).
+    #[error("will retry: {0}")]
+    Retry(String),
+    /// The conversation no longer exists: it is unlinked (or unsubscribed).
+    #[error("conversation gone: {0}")]
+    Gone(String),
+    /// The transport refuses this delivery for good (no permission): reported and dropped.
+    #[error("refused: {0}")]
+    Refused(String),
+}

@@ -2,6 +2,7 @@
 //! Each takes an [`Actor`] and raw user input, decides authorization, validates, calls Orange and
 //! the store, audits, and returns domain values; rendering happens elsewhere.
 
+mod board;
 mod command;
 mod error;
 mod home;
@@ -16,9 +17,10 @@ use std::sync::{Arc, Mutex};
 
 use chrono::Utc;
 
+pub use board::{BoardAction, BoardRefresh, BoardSurface};
 pub use command::{BotStatus, Command, ConfigInput, Outcome, ProfileInput};
 pub use error::CoreError;
-pub use home::{Here, Home, HomeError, Homes};
+pub use home::{DeliveryError, Here, Home, HomeError, Homes};
 pub use services::ServiceCache;
 pub use suggest::{MAX_SUGGESTIONS, Suggestion};
 pub use team::AdminChange;
@@ -38,6 +40,8 @@ pub struct Core {
     services: ServiceCache,
     /// Tickets shown or found lately, newest first, for autocomplete.
     recent: Arc<Mutex<VecDeque<TicketId>>>,
+    /// Woken when a board is asked for or stopped (see [`Core::board_requests`]).
+    board_requests: Arc<tokio::sync::Notify>,
 }
 
 /// How many recently seen tickets autocomplete remembers.
@@ -54,6 +58,7 @@ impl Core {
             settings,
             services,
             recent: Arc::new(Mutex::new(VecDeque::with_capacity(RECENT))),
+            board_requests: Arc::default(),
         }
     }
 

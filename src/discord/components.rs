@@ -40,6 +40,8 @@ pub enum CustomId {
     CommentForm(TicketId),
     /// Form: the user's contact.
     ProfileForm,
+    /// Status board: this page of the board, for the clicker only.
+    BoardPage(u32),
 }
 
 impl CustomId {
@@ -55,6 +57,7 @@ impl CustomId {
             CustomId::CreateFullForm => format!("{PREFIX}:form:create"),
             CustomId::CommentForm(id) => format!("{PREFIX}:form:comment:{id}"),
             CustomId::ProfileForm => format!("{PREFIX}:form:profile"),
+            CustomId::BoardPage(page) => format!("{PREFIX}:board:{page}"),
         }
     }
 
@@ -82,6 +85,7 @@ impl CustomId {
             [PREFIX, "form", "create"] => CustomId::CreateFullForm,
             [PREFIX, "form", "comment", id] => CustomId::CommentForm(ticket(id)?),
             [PREFIX, "form", "profile"] => CustomId::ProfileForm,
+            [PREFIX, "board", page] => CustomId::BoardPage(page.parse().ok()?),
             _ => return None,
         })
     }
@@ -198,6 +202,9 @@ async fn on_click(
     };
     if let CustomId::Page { view, page } = custom {
         return turn_page(http, data, reply, view, page).await;
+    }
+    if let CustomId::BoardPage(page) = custom {
+        return super::board::show_page(http, data, reply, page).await;
     }
     let ticket = match &custom {
         CustomId::Refresh(id) | CustomId::Comment(id) | CustomId::Follow(id) => id.clone(),

@@ -10,6 +10,7 @@
 //! - `actor`: who is acting (roles, Manage Server, the guild as the team) and the allowlist;
 //! - `respond`: defer, answer and edit any interaction, never pinging anyone;
 //! - `notifier`: the watcher's deliveries into threads and feed channels;
+//! - `board`: the status board's message and its paging buttons (kept by the watcher);
 //! - `embeds`: card -> embed; `error`: the one place errors are split for users and logs;
 //! - `check`: what `orange-ticket-bot check` asks Discord (token, guilds, the bot's permissions).
 //!
@@ -18,6 +19,7 @@
 //! ignores the proxy and would talk to discord.com (and a REST proxy limits rates itself).
 
 mod actor;
+mod board;
 mod bot;
 pub mod check;
 mod commands;

@@ -33,8 +33,16 @@ pub struct DiscordNotifier {
 }
 
 impl DiscordNotifier {
+    pub(super) fn http(&self) -> &Http {
+        self.http.as_ref()
+    }
+
+    pub(super) fn core(&self) -> &Core {
+        &self.core
+    }
+
     /// The label this bot's messages carry (a sandbox must never pass for Orange).
-    fn banner(&self) -> Banner {
+    pub(super) fn banner(&self) -> Banner {
         Banner::for_sandbox(self.core.settings().orange.is_sandbox)
     }
 
@@ -165,15 +173,15 @@ fn message(reply: &Reply, key: &str) -> CreateMessage {
         .enforce_nonce(true)
 }
 
-/// Sorts Discord's answers: gone (Unknown Channel), refused for good (no access, no permission,
+/// Sorts Discord's answers: gone (Unknown Channel, Unknown Message), refused for good (no access, no permission,
 /// a locked thread, a bad request), or worth retrying (rate limits, server errors, the network).
-fn classify(metrics: &crate::ops::Metrics, e: serenity::Error) -> DeliveryError {
+pub(super) fn classify(metrics: &crate::ops::Metrics, e: serenity::Error) -> DeliveryError {
     super::error::count(metrics, &e);
     let why = super::error::chain(&e);
     match &e {
         serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(r)) => {
             match (r.status_code.as_u16(), r.error.code) {
-                (_, 10003) => DeliveryError::Gone(why),
+                (_, 10003 | 10008) => DeliveryError::Gone(why),
                 (429, _) | (500..=599, _) => DeliveryError::Retry(why),
                 _ => DeliveryError::Refused(why),
             }

@@ -209,7 +209,7 @@ impl Notification {
 
 /// A 25-character key from two independent 64-bit FNV-1a hashes, in base 36: deterministic across
 /// builds and platforms (std's hasher is not), which a key checked after a restart must be.
-fn delivery_key(material: &str) -> String {
+pub fn delivery_key(material: &str) -> String {
     let fnv = |seed: u64| {
         material.bytes().fold(seed, |h, b| {
             (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)

@@ -2,6 +2,7 @@
 //!
 //! Pure data and rules. Nothing here performs I/O or knows about Discord, HTTP or sled.
 
+mod board;
 mod change;
 mod conversation;
 mod ids;
@@ -9,6 +10,7 @@ mod search;
 mod status;
 mod ticket;
 
+pub use board::{Board, BoardEntry, BoardPost, last_update};
 pub use change::{Change, diff};
 pub use conversation::{
     Actor, Audience, AuditEntry, Conversation, KEY_LEN, Notification, Permission, Subscription,

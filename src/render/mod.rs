@@ -2,6 +2,7 @@
 //! -> terminal text (here) or a Discord embed (in the Discord transport).
 
 pub mod banner;
+pub mod board;
 pub mod card;
 pub mod notice;
 pub mod reply;

@@ -21,7 +21,7 @@ pub fn has_marker(content: &str, key: &str) -> bool {
 }
 
 /// `<t:…:R>`: Discord shows it as "3 minutes ago" in the reader's own time zone.
-fn relative(at: &DateTime<Utc>) -> String {
+pub fn relative(at: &DateTime<Utc>) -> String {
     format!("<t:{}:R>", at.timestamp())
 }
 

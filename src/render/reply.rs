@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 
+use super::board;
 use super::card::{self, Card, md};
 use crate::core::{Outcome, role_label};
 use crate::domain::{Contact, Conversation, Permission, TeamSettings, Ticket, TicketId, Transport};
@@ -90,6 +91,30 @@ pub fn reply(outcome: &Outcome, now: DateTime<Utc>) -> Reply {
         ),
         Outcome::ProfileSaved(c) => Reply::text(format!("Contact saved: {}.", contact(c))),
         Outcome::Team(settings) => Reply::card(team(settings)),
+        Outcome::Board(b) => Reply {
+            text: None,
+            cards: board::pages(b, board::Times::Since(now)),
+        },
+        Outcome::BoardKept {
+            board,
+            already,
+            watcher_on,
+        } => {
+            let open = board.entries.len();
+            let s = if open == 1 { "" } else { "s" };
+            Reply::text(match (already, watcher_on) {
+                (_, false) => "The board is set up here, but the watcher is off \
+                    (`watcher.enabled`), so it will not be posted or kept current."
+                    .to_owned(),
+                (true, true) => format!(
+                    "This channel already has the board ({open} open ticket{s}); it is kept current."
+                ),
+                (false, true) => format!(
+                    "The board ({open} open ticket{s}) is being posted here; it is edited as tickets change."
+                ),
+            })
+        }
+        Outcome::BoardStopped => Reply::text("The board here is stopped; its message is removed."),
     }
 }
 

@@ -7,6 +7,7 @@
 //! - `teams`: team settings, feed subscriptions, contact profiles;
 //! - `audit`: the audit log;
 //! - `views`: saved views (the queries behind paging buttons; the newest [`VIEWS_KEPT`] are kept);
+//! - `boards`: the status board each conversation keeps (its message, what it shows);
 //! - `watcher`: the watcher's own bookkeeping (what the team feeds have seen, named values);
 //! - `schema`: opening, the schema version; `codec`: how keys and values are stored;
 //!   `private`: the directory and files kept readable by their owner only; `error`: [`StoreError`].
@@ -22,6 +23,7 @@
 //! another thread.
 
 mod audit;
+mod boards;
 mod codec;
 mod error;
 mod links;
@@ -76,6 +78,8 @@ pub struct Store {
     watcher: sled::Tree,
     /// ticket id -> the statuses the watcher saw it enter, with Orange's dates (for its clocks)
     timelines: sled::Tree,
+    /// conversation key -> the status board it keeps
+    boards: sled::Tree,
     /// Held while flushing (see [`Store::flush`]).
     flushing: Arc<tokio::sync::Mutex<()>>,
     /// Flushes done, for tests and diagnostics.
@@ -182,6 +186,7 @@ impl Store {
             feed_seen: tree("feed_seen")?,
             watcher: tree("watcher")?,
             timelines: tree("timelines")?,
+            boards: tree("boards")?,
             flushing: Default::default(),
             db,
         })

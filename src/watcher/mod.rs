@@ -23,14 +23,15 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::core::Core;
+use crate::core::{BoardRefresh, BoardSurface, Core};
 use crate::domain::{Conversation, Notification, Ticket};
 use crate::orange::OrangeError;
 
+pub use crate::core::DeliveryError;
 pub use plan::NON_FINAL;
 
-/// Delivers notifications to the conversations of one transport.
-pub trait Notifier: Send + Sync {
+/// Delivers notifications to the conversations of one transport, and keeps its status boards.
+pub trait Notifier: BoardSurface + Send + Sync {
     /// Whether this notifier delivers to `conversation` (others wait for theirs).
     fn serves(&self, conversation: &Conversation) -> bool;
 
@@ -41,20 +42,6 @@ pub trait Notifier: Send + Sync {
         notification: &Notification,
         ticket: Option<&Ticket>,
     ) -> impl Future<Output = Result<(), DeliveryError>> + Send;
-}
-
-/// Why a delivery did not happen.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DeliveryError {
-    /// Try again later (rate limited, the transport is down).
-    #[error("will retry: {0}")]
-    Retry(String),
-    /// The conversation no longer exists: it is unlinked (or unsubscribed).
-    #[error("conversation gone: {0}")]
-    Gone(String),
-    /// The transport refuses this delivery for good (no permission): reported and dropped.
-    #[error("refused: {0}")]
-    Refused(String),
 }
 
 /// What one pass did.
@@ -83,6 +70,8 @@ pub struct PassOutcome {
     pub orange_down: bool,
     /// Failures of the bot's own storage.
     pub store_errors: usize,
+    /// What the pass did to the status boards (after the outbox).
+    pub boards: BoardRefresh,
 }
 
 impl PassOutcome {
@@ -175,6 +164,9 @@ impl<N: Notifier> Watcher<N> {
             }
         }
         self.deliver(&mut out, stop).await;
+        if !stop.is_cancelled() {
+            out.boards = self.core.refresh_boards(&self.notifier).await;
+        }
         out.orange_errors = failures.orange;
         out.orange_down = failures.orange > 0 && failures.orange_ok == 0 && failures.down;
         out.store_errors = failures.store;
@@ -191,9 +183,8 @@ impl<N: Notifier> Watcher<N> {
         let mut wait = Duration::ZERO;
         let mut down = false;
         loop {
-            tokio::select! {
-                _ = stop.cancelled() => return,
-                _ = tokio::time::sleep(wait) => {}
+            if self.wait_serving_boards(wait, &stop).await {
+                return;
             }
             if down {
                 let back = tokio::select! {
@@ -227,6 +218,23 @@ impl<N: Notifier> Watcher<N> {
                 true => next_wait(wait, true, &self.options),
                 false => next_wait(wait, false, &self.options).saturating_sub(started.elapsed()),
             };
+        }
+    }
+
+    /// Waits `wait` (returns `true` if stopped meanwhile), refreshing the boards whenever one is
+    /// asked for or stopped, so a new board appears at once rather than at the next pass.
+    async fn wait_serving_boards(&self, wait: Duration, stop: &CancellationToken) -> bool {
+        let requests = self.core.board_requests();
+        let until = tokio::time::Instant::now() + wait;
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return true,
+                _ = tokio::time::sleep_until(until) => return false,
+                _ = requests.notified() => {
+                    let boards = self.core.refresh_boards(&self.notifier).await;
+                    tracing::info!(?boards, "boards refreshed on request");
+                }
+            }
         }
     }
 
@@ -283,6 +291,8 @@ fn log_pass(o: &PassOutcome) {
         undeliverable = o.undeliverable,
         orange_errors = o.orange_errors,
         orange_down = o.orange_down,
+        boards_posted = o.boards.posted,
+        boards_edited = o.boards.edited,
         "watcher pass"
     );
 }

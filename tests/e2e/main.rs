@@ -5,6 +5,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod board;
 mod bot;
 mod cards;
 mod check;

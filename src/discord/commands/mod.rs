@@ -40,7 +40,8 @@ pub fn all() -> Vec<poise::Command<Data, CommandError>> {
         "team::follow",
         "team::unfollow",
         "team::profile",
-        "team::config"
+        "team::config",
+        "team::board"
     ),
     subcommand_required
 )]

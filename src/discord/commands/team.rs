@@ -1,7 +1,7 @@
 //! Team commands: this channel's ticket feed, one's Orange contact, the team's settings.
 
 use super::{Placement, dispatch, show_form, turn};
-use crate::core::{Command, ConfigInput, ProfileInput};
+use crate::core::{BoardAction, Command, ConfigInput, ProfileInput};
 use crate::discord::{CommandError, Context, modals};
 use crate::domain::Conversation;
 
@@ -112,4 +112,17 @@ pub async fn config(
         default_contact_mine: default_contact.map(|c| matches!(c, ContactChoice::Mine)),
     };
     dispatch(ctx, Command::Config(change), Placement::Here).await
+}
+
+/// Keep a live board of every open ticket in this channel, or remove it (administrators)
+#[poise::command(slash_command)]
+pub async fn board(
+    ctx: Context<'_>,
+    #[description = "Remove this channel's board"] stop: Option<bool>,
+) -> Result<(), CommandError> {
+    let action = match stop {
+        Some(true) => BoardAction::Stop,
+        _ => BoardAction::Keep,
+    };
+    dispatch(ctx, Command::Board(action), Placement::Here).await
 }

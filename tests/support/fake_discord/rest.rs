@@ -43,6 +43,7 @@ pub const ROUTES: &[&str] = &[
     "POST /channels/{channel_id}/messages",
     "GET /channels/{channel_id}/messages/{message_id}",
     "PATCH /channels/{channel_id}/messages/{message_id}",
+    "DELETE /channels/{channel_id}/messages/{message_id}",
     "POST /channels/{channel_id}/threads",
     "POST /channels/{channel_id}/messages/{message_id}/threads",
     "GET /channels/{channel_id}",
@@ -453,6 +454,18 @@ fn answer(s: &mut State, m: &Matched<'_>, body: &Value, gateway_url: &str) -> Re
         "PATCH /channels/{channel_id}/messages/{message_id}" => {
             match parse_id(p[1]).filter(|id| s.edit_message(*id, body)) {
                 Some(id) => Reply::ok(s.message_json(id)),
+                None => unknown_message(),
+            }
+        }
+        "DELETE /channels/{channel_id}/messages/{message_id}" => {
+            let channel = parse_id(p[0]).unwrap_or_default();
+            let id = parse_id(p[1])
+                .filter(|id| s.messages.get(id).is_some_and(|m| m.channel_id == channel));
+            match id {
+                Some(id) => {
+                    s.messages.remove(&id);
+                    Reply::no_content()
+                }
                 None => unknown_message(),
             }
         }
