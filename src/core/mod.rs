@@ -3,6 +3,7 @@
 //! the store, audits, and returns domain values; rendering happens elsewhere.
 
 mod board;
+mod clock;
 mod command;
 mod error;
 mod home;
@@ -18,6 +19,7 @@ use std::sync::{Arc, Mutex};
 use chrono::Utc;
 
 pub use board::{BoardAction, BoardRefresh, BoardSurface};
+pub use clock::Clock;
 pub use command::{BotStatus, Command, ConfigInput, Outcome, ProfileInput};
 pub use error::CoreError;
 pub use home::{DeliveryError, Here, Home, HomeError, Homes};
@@ -42,6 +44,8 @@ pub struct Core {
     recent: Arc<Mutex<VecDeque<TicketId>>>,
     /// Woken when a board is asked for or stopped (see [`Core::board_requests`]).
     board_requests: Arc<tokio::sync::Notify>,
+    /// The time schedules (nudges, digests) go by.
+    clock: Clock,
 }
 
 /// How many recently seen tickets autocomplete remembers.
@@ -59,6 +63,7 @@ impl Core {
             services,
             recent: Arc::new(Mutex::new(VecDeque::with_capacity(RECENT))),
             board_requests: Arc::default(),
+            clock: Clock::default(),
         }
     }
 
@@ -85,6 +90,11 @@ impl Core {
 
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// The time schedules go by (tests move it with the sandbox's clock).
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     pub fn store(&self) -> &Store {

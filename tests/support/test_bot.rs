@@ -26,6 +26,8 @@ pub struct TestBot {
     sandbox: Option<RunningSandbox>,
     settings: Settings,
     _store: TempDir,
+    /// How far the test moved the clocks (kept for the bot's next start).
+    clock_offset: Duration,
 }
 
 impl TestBot {
@@ -86,6 +88,7 @@ impl TestBot {
             sandbox: Some(orange),
             settings,
             _store: store,
+            clock_offset: Duration::ZERO,
         };
         bot.connect(WAIT).await;
         bot
@@ -98,6 +101,7 @@ impl TestBot {
         let bot = app::start_discord(self.settings.clone())
             .await
             .expect("the bot starts");
+        bot.core().clock().advance(self.clock_offset);
         self.bot = Some(bot);
         self.fake
             .wait_for("IDENTIFY", within, |s| {
@@ -117,6 +121,13 @@ impl TestBot {
             bot.shutdown().await.expect("a clean shutdown");
         }
         self.connect(WAIT).await;
+    }
+
+    /// Moves the sandbox's clock and the bot's together (as if `by` had passed for both).
+    pub fn advance_clock(&mut self, by: Duration) {
+        self.sandbox().advance_clock(by);
+        self.core().clock().advance(by);
+        self.clock_offset += by;
     }
 
     /// The bot's core (store, Orange client), to check what it stored.
