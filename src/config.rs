@@ -66,6 +66,7 @@ pub struct Settings {
     pub discord: DiscordSettings,
     pub store: StoreSettings,
     pub watcher: WatcherSettings,
+    pub nudges: NudgeSettings,
     pub sandbox: SandboxSettings,
     pub telemetry: TelemetrySettings,
     pub ops: OpsSettings,
@@ -198,6 +199,50 @@ pub struct WatcherSettings {
     pub concurrency: usize,
     pub max_gets_per_pass: usize,
     pub max_backoff_secs: u64,
+}
+
+/// Hours without an update from Orange after which a ticket's thread gets one nudge, per open
+/// status; 0: never.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NudgeSettings {
+    pub submitted_hours: u64,
+    pub in_qualification_hours: u64,
+    pub ongoing_hours: u64,
+    pub frozen_hours: u64,
+    pub restored_hours: u64,
+    pub repaired_hours: u64,
+}
+
+impl NudgeSettings {
+    /// The longest threshold: a year.
+    pub const MAX_HOURS: u64 = 366 * 24;
+
+    /// The silence after which a ticket in `status` is nudged; `None`: never.
+    pub fn after(&self, status: &crate::domain::Status) -> Option<chrono::TimeDelta> {
+        use crate::domain::Status;
+        let hours = match status {
+            Status::Submitted => self.submitted_hours,
+            Status::InQualification => self.in_qualification_hours,
+            Status::Ongoing => self.ongoing_hours,
+            Status::Frozen => self.frozen_hours,
+            Status::Restored => self.restored_hours,
+            Status::Repaired => self.repaired_hours,
+            Status::Closed | Status::Errored | Status::Other(_) => 0,
+        };
+        (hours > 0).then(|| chrono::TimeDelta::hours(hours.min(Self::MAX_HOURS) as i64))
+    }
+
+    fn keys(&self) -> [(&'static str, u64); 6] {
+        [
+            ("nudges.submitted_hours", self.submitted_hours),
+            ("nudges.in_qualification_hours", self.in_qualification_hours),
+            ("nudges.ongoing_hours", self.ongoing_hours),
+            ("nudges.frozen_hours", self.frozen_hours),
+            ("nudges.restored_hours", self.restored_hours),
+            ("nudges.repaired_hours", self.repaired_hours),
+        ]
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -507,6 +552,14 @@ impl Settings {
                 return Err(ConfigError::Invalid {
                     key: key.into(),
                     expected: format!("at most {max} (seconds), got {value}"),
+                });
+            }
+        }
+        for (key, hours) in self.nudges.keys() {
+            if hours > NudgeSettings::MAX_HOURS {
+                return Err(ConfigError::Invalid {
+                    key: key.into(),
+                    expected: format!("at most {} (hours), got {hours}", NudgeSettings::MAX_HOURS),
                 });
             }
         }

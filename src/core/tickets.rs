@@ -460,7 +460,7 @@ pub fn is_bot_note(text: &str) -> bool {
 }
 
 /// How a comment is signed: the API has one identity, so the author goes into the text.
-fn attribution(actor: &Actor) -> String {
+pub(super) fn attribution(actor: &Actor) -> String {
     format!(
         "[{} via {}] ",
         actor.display_name,

@@ -42,6 +42,12 @@ pub enum CustomId {
     ProfileForm,
     /// Status board: this page of the board, for the clicker only.
     BoardPage(u32),
+    /// Nudge: show the update request that would be sent, with Send and Cancel.
+    Nudge(TicketId),
+    /// Nudge confirmation: send the update request for the silence since `since` (ms).
+    NudgeSend { id: TicketId, since: i64 },
+    /// Nudge confirmation: send nothing.
+    NudgeCancel(TicketId),
 }
 
 impl CustomId {
@@ -58,6 +64,9 @@ impl CustomId {
             CustomId::CommentForm(id) => format!("{PREFIX}:form:comment:{id}"),
             CustomId::ProfileForm => format!("{PREFIX}:form:profile"),
             CustomId::BoardPage(page) => format!("{PREFIX}:board:{page}"),
+            CustomId::Nudge(id) => format!("{PREFIX}:nudge:{id}"),
+            CustomId::NudgeSend { id, since } => format!("{PREFIX}:nudge:send:{id}:{since}"),
+            CustomId::NudgeCancel(id) => format!("{PREFIX}:nudge:cancel:{id}"),
         }
     }
 
@@ -86,6 +95,12 @@ impl CustomId {
             [PREFIX, "form", "comment", id] => CustomId::CommentForm(ticket(id)?),
             [PREFIX, "form", "profile"] => CustomId::ProfileForm,
             [PREFIX, "board", page] => CustomId::BoardPage(page.parse().ok()?),
+            [PREFIX, "nudge", id] => CustomId::Nudge(ticket(id)?),
+            [PREFIX, "nudge", "send", id, since] => CustomId::NudgeSend {
+                id: ticket(id)?,
+                since: since.parse().ok()?,
+            },
+            [PREFIX, "nudge", "cancel", id] => CustomId::NudgeCancel(ticket(id)?),
             _ => return None,
         })
     }
@@ -207,7 +222,12 @@ async fn on_click(
         return super::board::show_page(http, data, reply, page).await;
     }
     let ticket = match &custom {
-        CustomId::Refresh(id) | CustomId::Comment(id) | CustomId::Follow(id) => id.clone(),
+        CustomId::Refresh(id)
+        | CustomId::Comment(id)
+        | CustomId::Follow(id)
+        | CustomId::Nudge(id)
+        | CustomId::NudgeSend { id, .. }
+        | CustomId::NudgeCancel(id) => id.clone(),
         _ => {
             return reply
                 .answer_ephemeral(
@@ -234,6 +254,11 @@ async fn on_click(
         CustomId::Refresh(id) => refresh_card(http, data, click, &actor, &id).await,
         CustomId::Comment(id) => comment_form(http, data, reply, &actor, &id).await,
         CustomId::Follow(id) => follow_thread(http, data, click, &id).await,
+        CustomId::Nudge(_) => super::nudge::confirm(http, data, reply, &actor).await,
+        CustomId::NudgeSend { since, .. } => {
+            super::nudge::send(http, data, reply, &actor, since).await
+        }
+        CustomId::NudgeCancel(_) => super::nudge::cancel(http, data, reply).await,
         _ => Ok(()),
     }
 }
@@ -417,8 +442,15 @@ mod tests {
                 technical: TechnicalNumber::parse("LD000001/A").expect("technical"),
             },
             CustomId::CreateFullForm,
-            CustomId::CommentForm(id),
+            CustomId::CommentForm(id.clone()),
             CustomId::ProfileForm,
+            CustomId::BoardPage(u32::MAX),
+            CustomId::Nudge(id.clone()),
+            CustomId::NudgeSend {
+                id: id.clone(),
+                since: i64::MIN,
+            },
+            CustomId::NudgeCancel(id),
         ];
         for custom in all {
             let encoded = custom.checked().expect("fits 100 characters");

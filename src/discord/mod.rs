@@ -11,6 +11,7 @@
 //! - `respond`: defer, answer and edit any interaction, never pinging anyone;
 //! - `notifier`: the watcher's deliveries into threads and feed channels;
 //! - `board`: the status board's message and its paging buttons (kept by the watcher);
+//! - `nudge`: a nudge's "Ask Orange for an update" button and its confirmation;
 //! - `embeds`: card -> embed; `error`: the one place errors are split for users and logs;
 //! - `check`: what `orange-ticket-bot check` asks Discord (token, guilds, the bot's permissions).
 //!
@@ -29,6 +30,7 @@ mod error;
 mod gate;
 mod modals;
 mod notifier;
+mod nudge;
 mod respond;
 mod threads;
 

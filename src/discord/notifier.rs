@@ -139,11 +139,12 @@ impl Notifier for DiscordNotifier {
                     notice::feed(n, ticket, home.as_ref())
                 }
             };
+            let mut message = message(&self.banner().reply(&reply), &n.key);
+            if notice::is_nudge(n) {
+                message = message.components(super::nudge::button(&n.ticket));
+            }
             channel
-                .send_message(
-                    self.http.as_ref(),
-                    message(&self.banner().reply(&reply), &n.key),
-                )
+                .send_message(self.http.as_ref(), message)
                 .await
                 .map_err(|e| classify(self.core.metrics(), e))?;
         }

@@ -26,6 +26,12 @@ pub enum Change {
     },
     /// A ticket the watcher saw for the first time, new since its last look (team feeds).
     Opened,
+    /// Orange has said nothing about the ticket (no status change, no note) since `since`, for
+    /// longer than the team waits in `status` (a nudge).
+    Quiet {
+        status: Status,
+        since: DateTime<Utc>,
+    },
 }
 
 impl Change {
@@ -55,6 +61,9 @@ impl Change {
                 to.as_deref().unwrap_or_default()
             ),
             Change::Opened => "o".into(),
+            Change::Quiet { status, since } => {
+                format!("q:{}:{}", status.as_wire(), since.timestamp_millis())
+            }
         }
     }
 }

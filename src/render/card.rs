@@ -463,6 +463,9 @@ pub fn changes(t: &Ticket, changes: &[Change]) -> Card {
                 t.created.as_ref().map(date).unwrap_or_else(|| "now".into()),
                 true,
             ),
+            Change::Quiet { since, .. } => {
+                card.field("No update from Orange since", date(since), true)
+            }
         };
     }
     card.fit()

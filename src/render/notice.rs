@@ -136,6 +136,7 @@ pub fn thread(
             Change::ResolutionSet(at) => lines.push(format!("Resolved {}.", relative(at))),
             Change::NotesAdded(_) | Change::DescriptionChanged { .. } => for_card.push(c.clone()),
             Change::Opened => lines.push(format!("Ticket {} opened.", n.ticket)),
+            Change::Quiet { status, since } => lines.push(quiet_line(status, since)),
         }
     }
     let cards = match (for_card.is_empty(), ticket) {
@@ -151,6 +152,20 @@ pub fn thread(
         text: Some(lines.join("\n")),
         cards,
     }
+}
+
+/// A nudge: Orange has been silent too long.
+fn quiet_line(status: &Status, since: &DateTime<Utc>) -> String {
+    format!(
+        "⏰ **No update from Orange since {}** (still {}). Ask Orange for an update?",
+        relative(since),
+        status.label()
+    )
+}
+
+/// Whether `n` is a nudge (its message offers to ask Orange for an update).
+pub fn is_nudge(n: &Notification) -> bool {
+    n.changes.iter().any(|c| matches!(c, Change::Quiet { .. }))
 }
 
 /// A team feed's line; `home` is the ticket's thread, when it has one.

@@ -118,6 +118,29 @@ pub fn reply(outcome: &Outcome, now: DateTime<Utc>) -> Reply {
     }
 }
 
+/// The confirmation of an update request: exactly what Orange would receive.
+pub fn update_request_confirm(id: &TicketId, text: &str) -> String {
+    let quoted: Vec<String> = text.lines().map(|l| format!("> {}", md(l))).collect();
+    format!(
+        "This comment will be sent to Orange on ticket {id}:\n{}",
+        quoted.join("\n")
+    )
+}
+
+pub fn update_requested(id: &TicketId) -> String {
+    format!("Asked Orange for an update on ticket {id}.")
+}
+
+pub fn update_already_requested(id: &TicketId) -> String {
+    format!(
+        "Orange was already asked for an update on ticket {id} since its last news; nothing sent."
+    )
+}
+
+pub fn nothing_sent() -> String {
+    "Cancelled: nothing was sent to Orange.".into()
+}
+
 /// A header card was re-read from Orange and edited in place.
 pub fn refreshed(t: &Ticket) -> Reply {
     Reply::text(format!("Ticket {} refreshed: {}.", t.id, t.status.label()))

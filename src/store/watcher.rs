@@ -90,4 +90,60 @@ impl Store {
         })
         .await
     }
+
+    /// Enqueues `notifications` and sets the value `name` to `value` in one transaction, unless
+    /// `name` already holds `value`: a schedule's "done for this" and its messages are written
+    /// together, so a crash can neither send them twice nor lose them. Returns whether it
+    /// enqueued. Durable when it returns.
+    pub async fn queue_once(
+        &self,
+        name: &str,
+        value: &str,
+        notifications: &[Notification],
+    ) -> Result<bool, StoreError> {
+        let (name, value) = (name.to_owned(), value.to_owned());
+        let records = outbox_records(notifications)?;
+        self.durably(move |store| {
+            if store.watcher.get(name.as_bytes())?.as_deref() == Some(value.as_bytes()) {
+                return Ok(false);
+            }
+            let items = numbered(&store.db, records)?;
+            let trees = (&store.watcher, &store.outbox);
+            trees
+                .transaction(|(watcher, outbox)| {
+                    if watcher.get(name.as_bytes())?.as_deref() == Some(value.as_bytes()) {
+                        return Ok(false);
+                    }
+                    watcher.insert(name.as_bytes(), value.as_bytes())?;
+                    enqueue(outbox, &items)?;
+                    Ok(true)
+                })
+                .map_err(StoreError::from)
+        })
+        .await
+    }
+
+    /// Sets the value `name` to `new` (`None`: removes it) if it holds `old` (`None`: absent);
+    /// returns whether it did. Two callers racing for the same change: one wins. Durable when it
+    /// returns.
+    pub async fn swap_watcher_value(
+        &self,
+        name: &str,
+        old: Option<&str>,
+        new: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let name = name.to_owned();
+        let (old, new) = (old.map(str::to_owned), new.map(str::to_owned));
+        self.durably(move |store| {
+            Ok(store
+                .watcher
+                .compare_and_swap(
+                    name.as_bytes(),
+                    old.as_deref().map(str::as_bytes),
+                    new.as_deref().map(str::as_bytes),
+                )?
+                .is_ok())
+        })
+        .await
+    }
 }

@@ -7,6 +7,7 @@
 //! - `plan`: what to read in a pass (pure, tested): searches cover many tickets per call but carry
 //!   no notes; a get reads one ticket with its notes.
 //! - `tickets`: the pass over followed tickets; `feeds`: the pass for team feeds;
+//! - `nudges`: one message per silence on a ticket Orange has not updated for too long;
 //! - `deliver`: the outbox to a [`Notifier`] (Discord threads and channels, the console).
 //!
 //! Exactly once: a pass diffs a ticket against its stored snapshot and writes the notifications
@@ -15,6 +16,7 @@
 
 mod deliver;
 mod feeds;
+mod nudges;
 mod plan;
 mod tickets;
 
@@ -70,6 +72,8 @@ pub struct PassOutcome {
     pub orange_down: bool,
     /// Failures of the bot's own storage.
     pub store_errors: usize,
+    /// Tickets nudged (Orange silent past the team's threshold), once per silence.
+    pub nudges: usize,
     /// What the pass did to the status boards (after the outbox).
     pub boards: BoardRefresh,
 }
@@ -162,6 +166,9 @@ impl<N: Notifier> Watcher<N> {
                 _ = stop.cancelled() => {}
                 _ = self.check_feeds(&seen, &mut out, &mut failures) => {}
             }
+        }
+        if !stop.is_cancelled() {
+            self.check_nudges(&mut out, &mut failures).await;
         }
         self.deliver(&mut out, stop).await;
         if !stop.is_cancelled() {
@@ -291,6 +298,7 @@ fn log_pass(o: &PassOutcome) {
         undeliverable = o.undeliverable,
         orange_errors = o.orange_errors,
         orange_down = o.orange_down,
+        nudges = o.nudges,
         boards_posted = o.boards.posted,
         boards_edited = o.boards.edited,
         "watcher pass"

@@ -12,6 +12,7 @@ mod check;
 mod crash;
 mod faults;
 mod harness;
+mod nudges;
 mod ops;
 mod shutdown;
 mod team;
