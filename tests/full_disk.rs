@@ -120,6 +120,8 @@ impl Console {
             .current_dir(dir)
             .env_clear()
             .env("USER", "ada")
+            // Plain log lines: the test reads them.
+            .env("NO_COLOR", "1")
             .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -188,7 +190,8 @@ impl Console {
         self.stderr.lock().expect("stderr").clone()
     }
 
-    /// Closes stdin (end of the script) and waits for the process to end.
+    /// Closes stdin (end of the script) and waits for the process to end; its whole stdout and
+    /// stderr.
     fn finish(mut self) -> (std::process::ExitStatus, String, String) {
         drop(self.stdin.take());
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -201,7 +204,7 @@ impl Console {
         };
         // The reader threads see end of file once the process is gone.
         std::thread::sleep(Duration::from_millis(100));
-        let stdout = self.stdout.lock().expect("output")[self.seen..].to_owned();
+        let stdout = self.stdout.lock().expect("output").clone();
         (status, stdout, self.stderr())
     }
 }
@@ -327,12 +330,174 @@ fn a_disk_that_fills_while_the_bot_runs_is_reported_and_nothing_is_corrupted() {
     let (status, _, stderr) = bot.finish();
     assert_eq!(status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains("error"), "{stderr}");
+
+    // Started on a full disk, the bot refuses to start and says where and why, once.
+    let (filler, _) = disk.fill();
+    let mut bot = Console::start(dir.path(), &env);
+    drop(bot.stdin.take());
+    let (status, _, stderr) = bot.finish();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    let refusal = stderr.lines().last().unwrap_or_default().to_owned();
+    assert!(
+        refusal.starts_with("error: cannot open the store at data/orange-ticket-bot.sled: ")
+            && refusal.matches("No space left on device").count() == 1,
+        "{stderr}"
+    );
+    std::fs::remove_file(&filler).expect("filler removed");
     drop(disk);
+    println!("full disk at start: {refusal:?}");
     println!(
         "full disk: tmpfs {DISK}, filled with {filled} bytes; {} change(s) saved after it filled, \
          the next refused with {free} bytes free; user saw {DISK_FULL:?}; the operator saw {last:?}; \
          took {:.1} s",
         changes - 1,
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// An Orange sandbox served by this test process (off the full disk, as the real Orange is),
+/// and the variables that point the bot at it.
+struct Orange {
+    runtime: tokio::runtime::Runtime,
+    running: Option<orange_ticket_bot::sandbox::RunningSandbox>,
+    env: Vec<(String, String)>,
+}
+
+impl Orange {
+    fn start() -> Orange {
+        use orange_ticket_bot::sandbox::{self, SandboxOptions};
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let settings = orange_ticket_bot::config::Settings::defaults().expect("defaults");
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        let running = runtime
+            .block_on(sandbox::start(
+                SandboxOptions::from_settings(&settings),
+                addr,
+            ))
+            .expect("the sandbox starts");
+        let env = [
+            ("ORANGE_CLIENT_ID", settings.sandbox.client_id.clone()),
+            (
+                "ORANGE_CLIENT_SECRET",
+                settings.sandbox.client_secret.clone(),
+            ),
+            ("OTB__ORANGE__BASE_URL", running.base_url().to_string()),
+            ("OTB__ORANGE__TOKEN_URL", running.token_url().to_string()),
+            ("OTB__WATCHER__INTERVAL_SECS", "1".to_owned()),
+        ]
+        .map(|(k, v)| (k.to_owned(), v))
+        .to_vec();
+        Orange {
+            runtime,
+            running: Some(running),
+            env,
+        }
+    }
+
+    fn env(&self) -> Vec<(&str, &str)> {
+        self.env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
+    }
+
+    fn control(&self) -> orange_ticket_bot::sandbox::SandboxControl {
+        self.running.as_ref().expect("running").control()
+    }
+}
+
+impl Drop for Orange {
+    fn drop(&mut self) {
+        if let Some(running) = self.running.take() {
+            self.runtime.block_on(running.shutdown());
+        }
+    }
+}
+
+/// Waits until the bot's log holds `needle`; panics with the log after `within`.
+fn wait_for_log(bot: &Console, needle: &str, within: Duration) {
+    let deadline = Instant::now() + within;
+    while !bot.stderr().contains(needle) {
+        assert!(
+            Instant::now() < deadline,
+            "no {needle:?} in the log within {within:?}:\n{}",
+            bot.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The watcher on a full disk: a change it finds but cannot save is not announced (nothing is
+/// announced that a restart would announce again) and not lost: after a restart with space, the
+/// next pass finds it again and announces it once.
+#[test]
+fn a_change_the_watcher_cannot_save_on_a_full_disk_is_announced_once_after_a_restart() {
+    use orange_ticket_bot::domain::{Status, TicketId};
+    let started = Instant::now();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let Some(disk) = Tmpfs::mount(dir.path(), DISK) else {
+        return;
+    };
+    let orange = Orange::start();
+    let mut bot = Console::start(dir.path(), &orange.env());
+    bot.ask("/ticket profile first_name:Ada last_name:Lovelace email:ada@example.net");
+    let id = opened_id(
+        &bot.ask("/ticket create service:LD000000 technical:LD000001 description:\"Watch me\""),
+    );
+
+    let (filler, _) = disk.fill();
+    // Until the store refuses a change: from then on no write of this process reaches the disk.
+    let refused = (1..=20).any(|n| {
+        bot.ask(&format!(
+            "/ticket profile first_name:Ada{n} last_name:Lovelace email:ada{n}@example.net"
+        ))
+        .trim()
+            == DISK_FULL
+    });
+    assert!(refused, "a change refused within 20 on a full disk");
+    let ticket = TicketId::parse(&id).expect("id");
+    orange
+        .control()
+        .set_status(&ticket, Status::Ongoing, None)
+        .expect("status set");
+    wait_for_log(&bot, "watcher: store failed", Duration::from_secs(10));
+    let logged = bot
+        .stderr()
+        .lines()
+        .find(|l| l.contains("watcher: store failed"))
+        .map(str::to_owned)
+        .unwrap_or_default();
+    let show = bot.ask("/ticket show");
+    assert!(
+        show.contains("Status: Ongoing"),
+        "reads still answer: {show}"
+    );
+    std::fs::remove_file(&filler).expect("filler removed");
+    let news = format!("[ticket {id}] Submitted → Ongoing");
+    let (status, out, stderr) = bot.finish();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        !out.contains(&news),
+        "a change that was not saved is not announced: {out}"
+    );
+
+    let mut bot = Console::start(dir.path(), &orange.env());
+    let waited = bot.ask("/wait 3");
+    let (status, out, stderr) = bot.finish();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(
+        waited.contains(&news),
+        "found again after the restart: {out}"
+    );
+    assert_eq!(out.matches(&news).count(), 1, "announced once: {out}");
+    drop(disk);
+    println!(
+        "full disk, watcher: logged {logged:?}; the change was found again and announced once \
+         after the restart; took {:.1} s",
         started.elapsed().as_secs_f64()
     );
 }
