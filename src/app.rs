@@ -84,15 +84,9 @@ impl AppError {
         }
     }
 
-    /// The message and its causes, `outer: inner: ...`, for the operator's terminal.
+    /// The message and its causes, `outer: inner: ...`, each once, for the operator's terminal.
     pub fn report(&self) -> String {
-        let mut out = self.to_string();
-        let mut cause = std::error::Error::source(self);
-        while let Some(e) = cause {
-            out.push_str(&format!(": {e}"));
-            cause = e.source();
-        }
-        out
+        crate::telemetry::chain(self)
     }
 }
 
@@ -567,5 +561,33 @@ mod tests {
             "address in use",
         ));
         assert_eq!(e.report(), "the Orange sandbox failed: address in use");
+    }
+
+    /// A store on a full disk: the report names the path and the cause once (the store's message
+    /// already ends with sled's, which the chain would otherwise repeat).
+    #[test]
+    fn a_store_on_a_full_disk_is_reported_once() {
+        let e = AppError::from(StoreError::Open {
+            path: "data/orange-ticket-bot.sled".into(),
+            source: sled::Error::Io(std::io::Error::from_raw_os_error(28)),
+        });
+        let report = e.report();
+        assert_eq!(
+            report.matches("No space left on device").count(),
+            1,
+            "{report}"
+        );
+        assert_eq!(
+            report,
+            "cannot open the store at data/orange-ticket-bot.sled: IO error: No space left on device (os error 28)"
+        );
+        // The wrapping at work, nested: core -> store -> sled.
+        let e = crate::core::CoreError::Store(StoreError::Backend(sled::Error::Io(
+            std::io::Error::from_raw_os_error(28),
+        )));
+        assert_eq!(
+            crate::telemetry::chain(&e),
+            "store: store failure: IO error: No space left on device (os error 28)"
+        );
     }
 }

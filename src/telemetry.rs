@@ -28,6 +28,24 @@ pub fn init(settings: &TelemetrySettings, interactive: bool) {
     };
 }
 
+/// `error: cause: cause...`, each cause once: many of our errors already end with their source's
+/// text (`cannot open the store at …: {source}`), and repeating it would print the same cause
+/// twice. A cause whose text the message so far already ends with is skipped; its own causes are
+/// still walked.
+pub fn chain(error: &dyn std::error::Error) -> String {
+    let mut out = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        let text = e.to_string();
+        if !out.ends_with(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = e.source();
+    }
+    out
+}
+
 /// Targets kept below trace whatever the filter asks: at trace they dump what the bot sends.
 /// tungstenite logs every WebSocket frame's payload (hex) at trace, and the gateway's IDENTIFY
 /// carries the Discord token.

@@ -16,7 +16,7 @@ use chrono::Utc;
 use tokio::io::AsyncBufReadExt;
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use crate::core::{Core, Here};
+use crate::core::{Core, CoreError, Here};
 use crate::domain::{Actor, Conversation, TeamId};
 use crate::render::{self, text};
 use parse::Line;
@@ -121,7 +121,14 @@ impl Console {
             .execute(&self.actor, command, &Here)
             .await
             .map_err(|e| {
-                tracing::debug!(error = %e, "console command failed");
+                // The user's own mistakes are answered; the bot's failures (its store, Orange)
+                // are also logged, with their causes, where the operator looks.
+                match e {
+                    CoreError::Invalid(_) | CoreError::Denied(_) => {
+                        tracing::debug!(error = %e, "console command refused")
+                    }
+                    _ => tracing::warn!(error = %crate::telemetry::chain(&e), "console command failed"),
+                }
                 e.user_message()
             })?;
         Ok(text::reply(&render::reply(&outcome, Utc::now())))

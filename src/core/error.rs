@@ -4,6 +4,9 @@
 use crate::orange::OrangeError;
 use crate::store::StoreError;
 
+/// What a user is told when the store's disk is full.
+pub const DISK_FULL: &str = "The bot's disk is full, so this was not saved; an administrator must free space on the bot's server, then restart it.";
+
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {
     /// The user's input is wrong; the message says what and how to fix it.
@@ -39,6 +42,9 @@ impl CoreError {
         match self {
             CoreError::Invalid(m) | CoreError::Denied(m) => m.clone(),
             CoreError::Orange(e) => e.user_message(),
+            // sled keeps a failed write's error until the store is opened again (see
+            // `StoreError::is_disk_full`): freeing space alone does not make the bot save again.
+            CoreError::Store(e) if e.is_disk_full() => DISK_FULL.into(),
             CoreError::Store(_) => {
                 "The bot could not save its data; an administrator has been notified in the logs."
                     .into()
@@ -48,5 +54,27 @@ impl CoreError {
                     .into()
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_is_named_to_the_user_and_other_store_failures_are_not() {
+        let full = CoreError::Store(StoreError::Backend(sled::Error::Io(
+            std::io::Error::from_raw_os_error(28),
+        )));
+        assert_eq!(full.user_message(), DISK_FULL);
+        let other = CoreError::Store(StoreError::Corrupt {
+            key: "k".into(),
+            reason: "r",
+        });
+        assert!(
+            !other.user_message().contains("disk"),
+            "{}",
+            other.user_message()
+        );
     }
 }

@@ -141,17 +141,10 @@ pub fn count(metrics: &Metrics, e: &serenity::Error) {
     }
 }
 
-/// `error: cause: cause...`, for the logs, with interaction tokens masked: an HTTP error names
-/// its URL, and a webhook or callback URL carries a live token.
+/// `error: cause: cause...` (each once), for the logs, with interaction tokens masked: an HTTP
+/// error names its URL, and a webhook or callback URL carries a live token.
 pub fn chain(error: &dyn std::error::Error) -> String {
-    let mut out = error.to_string();
-    let mut source = error.source();
-    while let Some(e) = source {
-        out.push_str(": ");
-        out.push_str(&e.to_string());
-        source = e.source();
-    }
-    redact_tokens(&out)
+    redact_tokens(&crate::telemetry::chain(error))
 }
 
 /// Replaces the token in `/webhooks/{id}/{token}` and `/interactions/{id}/{token}` with `***`.
