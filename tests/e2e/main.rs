@@ -7,12 +7,14 @@ mod support;
 
 mod bot;
 mod cards;
+mod changes;
 mod check;
 mod crash;
 mod faults;
 mod harness;
 mod ops;
 mod shutdown;
+mod soak;
 mod team;
 mod tickets;
 mod watcher;
