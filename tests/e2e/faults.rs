@@ -1,5 +1,6 @@
 //! Fast fault scenarios through the real bot **process** (the slow and long ones are elsewhere:
-//! `crash.rs` kills it at random, `watcher.rs` storms Discord with 429/5xx and Orange with 503):
+//! `crash.rs` kills it at random, `watcher.rs` storms Discord with 429/5xx and Orange with 503,
+//! `soak.rs` keeps these faults up for minutes):
 //! each asserts nothing lost, nothing duplicated, and that commands keep getting clear answers.
 
 use std::time::Duration;

@@ -278,15 +278,15 @@ impl FakeDiscord {
         .await
     }
 
+    /// Whether a gateway session is up (identified or resumed, not closed since).
+    pub fn has_session(&self) -> bool {
+        self.shared.gateway.lock().expect("gateway").is_some()
+    }
+
     /// Waits until a gateway session identified (or resumed) and can take dispatches.
     pub async fn wait_for_session(&self) {
         self.wait_for("a gateway session (IDENTIFY or RESUME)", WAIT, |_| {
-            self.shared
-                .gateway
-                .lock()
-                .expect("gateway")
-                .is_some()
-                .then_some(())
+            self.has_session().then_some(())
         })
         .await;
     }
