@@ -40,6 +40,10 @@ pub enum CustomId {
     CommentForm(TicketId),
     /// Form: the user's contact.
     ProfileForm,
+    /// "Send to Orange" confirmation: send the pending comment saved as view `n`.
+    SendConfirm(u64),
+    /// "Send to Orange" confirmation: cancel it.
+    SendCancel(u64),
 }
 
 impl CustomId {
@@ -55,6 +59,8 @@ impl CustomId {
             CustomId::CreateFullForm => format!("{PREFIX}:form:create"),
             CustomId::CommentForm(id) => format!("{PREFIX}:form:comment:{id}"),
             CustomId::ProfileForm => format!("{PREFIX}:form:profile"),
+            CustomId::SendConfirm(n) => format!("{PREFIX}:send:go:{n}"),
+            CustomId::SendCancel(n) => format!("{PREFIX}:send:cancel:{n}"),
         }
     }
 
@@ -82,6 +88,8 @@ impl CustomId {
             [PREFIX, "form", "create"] => CustomId::CreateFullForm,
             [PREFIX, "form", "comment", id] => CustomId::CommentForm(ticket(id)?),
             [PREFIX, "form", "profile"] => CustomId::ProfileForm,
+            [PREFIX, "send", "go", n] => CustomId::SendConfirm(n.parse().ok()?),
+            [PREFIX, "send", "cancel", n] => CustomId::SendCancel(n.parse().ok()?),
             _ => return None,
         })
     }
@@ -198,6 +206,9 @@ async fn on_click(
     };
     if let CustomId::Page { view, page } = custom {
         return turn_page(http, data, reply, view, page).await;
+    }
+    if let CustomId::SendConfirm(_) | CustomId::SendCancel(_) = custom {
+        return super::send::on_click(http, data, click, &actor, &custom).await;
     }
     let ticket = match &custom {
         CustomId::Refresh(id) | CustomId::Comment(id) | CustomId::Follow(id) => id.clone(),
@@ -412,6 +423,8 @@ mod tests {
             CustomId::CreateFullForm,
             CustomId::CommentForm(id),
             CustomId::ProfileForm,
+            CustomId::SendConfirm(u64::MAX),
+            CustomId::SendCancel(u64::MAX),
         ];
         for custom in all {
             let encoded = custom.checked().expect("fits 100 characters");

@@ -11,6 +11,7 @@
 //! - `respond`: defer, answer and edit any interaction, never pinging anyone;
 //! - `notifier`: the watcher's deliveries into threads and feed channels;
 //! - `embeds`: card -> embed; `error`: the one place errors are split for users and logs;
+//! - `send`: the "Send to Orange" confirmation's buttons (Send, Cancel) and what they do;
 //! - `check`: what `orange-ticket-bot check` asks Discord (token, guilds, the bot's permissions).
 //!
 //! The REST base URL is a setting (`discord.api_base_url`): with anything but `https://discord.com`
@@ -28,6 +29,7 @@ mod gate;
 mod modals;
 mod notifier;
 mod respond;
+mod send;
 mod threads;
 
 use std::sync::Arc;

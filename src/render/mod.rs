@@ -5,6 +5,7 @@ pub mod banner;
 pub mod card;
 pub mod notice;
 pub mod reply;
+pub mod send;
 pub mod text;
 
 pub use banner::{Banner, SANDBOX_BANNER};

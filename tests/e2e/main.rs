@@ -12,6 +12,7 @@ mod crash;
 mod faults;
 mod harness;
 mod ops;
+mod send_to_orange;
 mod shutdown;
 mod team;
 mod tickets;
