@@ -457,3 +457,77 @@ async fn a_comment_orange_answers_slowly_is_added_once_not_left_unknown() {
     assert_eq!(counters.calls(Op::AddComment), 1, "sent once");
     e.sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn send_to_orange_sends_only_a_claimed_confirmation_and_only_once() {
+    use orange_ticket_bot::core::{CoreError, MessageToSend};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let e = env(dir.path()).await;
+    let ada = with_profile(&e, actor("ada", 100, &[])).await;
+    let ticket = e
+        .core
+        .create_ticket(&ada, create("LD000000", "LD000001", "two-way notes"), &Here)
+        .await
+        .expect("created")
+        .id;
+    let message = MessageToSend {
+        author: "Bob".into(),
+        text: "Fibre spliced at 11:05".into(),
+        link: "https://discord.com/channels/1/100/7".into(),
+    };
+    let comments = || e.sandbox.control().counters().calls(Op::AddComment);
+
+    // Prepared: nothing reaches Orange. Two claims race: one wins.
+    let preview = e.core.prepare_send(&ada, &message).await.expect("preview");
+    assert_eq!(
+        preview.comment,
+        "[ada via discord] From Bob on Discord (https://discord.com/channels/1/100/7):\nFibre spliced at 11:05"
+    );
+    let (a, b) = tokio::join!(
+        e.core.claim_send(&ada, preview.number),
+        e.core.claim_send(&ada, preview.number)
+    );
+    assert_eq!(comments(), 0, "a claim sends nothing");
+    let claim = match (a, b) {
+        (Ok(c), Err(_)) | (Err(_), Ok(c)) => c,
+        (a, b) => panic!("exactly one claim wins: {a:?} / {b:?}"),
+    };
+    let done = e.core.send_claimed(&ada, claim).await.expect("sent");
+    assert_eq!(done.ticket, ticket);
+    assert_eq!(comments(), 1);
+    let notes: Vec<String> = e
+        .sandbox
+        .control()
+        .ticket(&ticket)
+        .and_then(|t| t.notes)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|n| n.text)
+        .collect();
+    assert_eq!(notes.iter().filter(|n| **n == preview.comment).count(), 1);
+    assert!(e.core.claim_send(&ada, preview.number).await.is_err());
+    assert!(e.core.cancel_send(&ada, preview.number).await.is_err());
+
+    // Someone else cannot confirm Ada's; a refused write leaves it to be clicked again.
+    let again = e.core.prepare_send(&ada, &message).await.expect("preview");
+    let bob = actor("bob", 100, &[]);
+    assert!(matches!(
+        e.core.claim_send(&bob, again.number).await,
+        Err(CoreError::Denied(_))
+    ));
+    let mut faults = e.sandbox.control().faults();
+    faults.fail_next.push((Op::AddComment, 400));
+    e.sandbox.control().set_faults(faults);
+    let claim = e.core.claim_send(&ada, again.number).await.expect("claim");
+    let not_sent = e.core.send_claimed(&ada, claim).await.expect_err("refused");
+    assert_eq!(
+        not_sent.retry.as_ref(),
+        Some(&again),
+        "the same confirmation"
+    );
+    let claim = e.core.claim_send(&ada, again.number).await.expect("again");
+    e.core.send_claimed(&ada, claim).await.expect("sent");
+    assert_eq!(comments(), 3, "one refused, two added");
+    e.sandbox.shutdown().await;
+}

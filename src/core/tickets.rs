@@ -10,7 +10,7 @@ use super::{Core, CoreError, Home, Homes, input};
 use crate::domain::SearchPage;
 use crate::domain::{
     Actor, Conversation, NewComment, NewTicket, Permission, SearchQuery, Service, ServiceNumber,
-    Status, TechnicalNumber, Ticket, TicketId,
+    Status, TechnicalNumber, Ticket, TicketId, Transport,
 };
 
 /// What a user gives to open a ticket (raw text, validated by the core).
@@ -215,7 +215,7 @@ impl Core {
     }
 
     /// The limit applies to what Orange receives, the attribution included.
-    fn comment_room_of(&self, actor: &Actor) -> usize {
+    pub(super) fn comment_room_of(&self, actor: &Actor) -> usize {
         self.settings
             .core
             .comment_max_chars
@@ -270,8 +270,18 @@ impl Core {
         id: Option<&str>,
         text: &str,
     ) -> Result<TicketId, CoreError> {
-        self.authorize(actor, Permission::Comment, "comment")
-            .await?;
+        self.comment_as(actor, id, text, "comment").await
+    }
+
+    /// [`Core::comment`], audited as `action` (a message sent with "Send to Orange", say).
+    pub(super) async fn comment_as(
+        &self,
+        actor: &Actor,
+        id: Option<&str>,
+        text: &str,
+        action: &str,
+    ) -> Result<TicketId, CoreError> {
+        self.authorize(actor, Permission::Comment, action).await?;
         let target = self.target(actor, id);
         let result = async {
             let id = target?;
@@ -303,7 +313,7 @@ impl Core {
         }
         .await;
         let id = result.as_ref().ok().cloned();
-        self.audited(actor, "comment", id.as_ref(), result).await
+        self.audited(actor, action, id.as_ref(), result).await
     }
 
     /// The ticket as Orange shows it now.
@@ -461,9 +471,10 @@ pub fn is_bot_note(text: &str) -> bool {
 
 /// How a comment is signed: the API has one identity, so the author goes into the text.
 pub(super) fn attribution(actor: &Actor) -> String {
-    format!(
-        "[{} via {}] ",
-        actor.display_name,
-        actor.conversation.transport.as_str()
-    )
+    signature(&actor.display_name, actor.conversation.transport)
+}
+
+/// The signature of a comment written by `name` on `transport`.
+pub(super) fn signature(name: &str, transport: Transport) -> String {
+    format!("[{name} via {}] ", transport.as_str())
 }

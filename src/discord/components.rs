@@ -48,6 +48,10 @@ pub enum CustomId {
     NudgeSend { id: TicketId, since: i64 },
     /// Nudge confirmation: send nothing.
     NudgeCancel(TicketId),
+    /// "Send to Orange" confirmation: send the pending comment saved as view `n`.
+    SendConfirm(u64),
+    /// "Send to Orange" confirmation: cancel it.
+    SendCancel(u64),
 }
 
 impl CustomId {
@@ -67,6 +71,8 @@ impl CustomId {
             CustomId::Nudge(id) => format!("{PREFIX}:nudge:{id}"),
             CustomId::NudgeSend { id, since } => format!("{PREFIX}:nudge:send:{id}:{since}"),
             CustomId::NudgeCancel(id) => format!("{PREFIX}:nudge:cancel:{id}"),
+            CustomId::SendConfirm(n) => format!("{PREFIX}:send:go:{n}"),
+            CustomId::SendCancel(n) => format!("{PREFIX}:send:cancel:{n}"),
         }
     }
 
@@ -101,6 +107,8 @@ impl CustomId {
                 since: since.parse().ok()?,
             },
             [PREFIX, "nudge", "cancel", id] => CustomId::NudgeCancel(ticket(id)?),
+            [PREFIX, "send", "go", n] => CustomId::SendConfirm(n.parse().ok()?),
+            [PREFIX, "send", "cancel", n] => CustomId::SendCancel(n.parse().ok()?),
             _ => return None,
         })
     }
@@ -220,6 +228,9 @@ async fn on_click(
     }
     if let CustomId::BoardPage(page) = custom {
         return super::board::show_page(http, data, reply, page).await;
+    }
+    if let CustomId::SendConfirm(_) | CustomId::SendCancel(_) = custom {
+        return super::send::on_click(http, data, click, &actor, &custom).await;
     }
     let ticket = match &custom {
         CustomId::Refresh(id)
@@ -450,7 +461,9 @@ mod tests {
                 id: id.clone(),
                 since: i64::MIN,
             },
-            CustomId::NudgeCancel(id),
+            CustomId::NudgeCancel(id.clone()),
+            CustomId::SendConfirm(u64::MAX),
+            CustomId::SendCancel(u64::MAX),
         ];
         for custom in all {
             let encoded = custom.checked().expect("fits 100 characters");

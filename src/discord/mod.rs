@@ -13,6 +13,7 @@
 //! - `board`: the status board's message and its paging buttons (kept by the watcher);
 //! - `nudge`: a nudge's "Ask Orange for an update" button and its confirmation;
 //! - `embeds`: card -> embed; `error`: the one place errors are split for users and logs;
+//! - `send`: the "Send to Orange" confirmation's buttons (Send, Cancel) and what they do;
 //! - `check`: what `orange-ticket-bot check` asks Discord (token, guilds, the bot's permissions).
 //!
 //! The REST base URL is a setting (`discord.api_base_url`): with anything but `https://discord.com`
@@ -32,6 +33,7 @@ mod modals;
 mod notifier;
 mod nudge;
 mod respond;
+mod send;
 mod threads;
 
 use std::sync::Arc;

@@ -128,6 +128,21 @@ impl Interaction<'_> {
             Interaction::Modal(i) => i.edit_response(http, edit).await.map(drop),
         }
     }
+
+    /// [`Self::answer_ephemeral`] with buttons under the message.
+    pub async fn answer_ephemeral_with(
+        &self,
+        http: &Http,
+        banner: Banner,
+        reply: &Reply,
+        components: Vec<CreateActionRow>,
+    ) -> serenity::Result<()> {
+        let message = create_message(&banner.reply(reply))
+            .ephemeral(true)
+            .components(components);
+        self.create(http, CreateInteractionResponse::Message(message))
+            .await
+    }
 }
 
 fn content(reply: &Reply) -> String {

@@ -6,6 +6,7 @@ pub mod board;
 pub mod card;
 pub mod notice;
 pub mod reply;
+pub mod send;
 pub mod text;
 
 pub use banner::{Banner, SANDBOX_BANNER};

@@ -39,4 +39,40 @@ impl Store {
             .map(|v| decode(&v, "view"))
             .transpose()
     }
+    /// Changes a saved view atomically: `change` gets the view as stored and returns its
+    /// replacement, or `None` to leave it as it is. Returns the view as it was and whether it was
+    /// replaced; `None` if there is no view with that number. Of two callers racing to change the
+    /// same view, only one sees it unchanged (a confirmation clicked twice is acted on once).
+    ///
+    /// Not flushed: a caller that must survive a crash flushes.
+    pub async fn change_view<T, F>(
+        &self,
+        number: u64,
+        change: F,
+    ) -> Result<Option<(T, bool)>, StoreError>
+    where
+        T: serde::Serialize + serde::de::DeserializeOwned + Send + 'static,
+        F: Fn(&T) -> Option<T> + Send + 'static,
+    {
+        self.blocking(move |store| {
+            let key = number.to_be_bytes();
+            loop {
+                let Some(raw) = store.views.get(key)? else {
+                    return Ok(None);
+                };
+                let current: T = decode(&raw, "view")?;
+                let Some(next) = change(&current) else {
+                    return Ok(Some((current, false)));
+                };
+                let swapped = store
+                    .views
+                    .compare_and_swap(key, Some(raw), Some(encode(&next)?))?;
+                if swapped.is_ok() {
+                    return Ok(Some((current, true)));
+                }
+                // Changed meanwhile: decide again on what is there now.
+            }
+        })
+        .await
+    }
 }

@@ -15,6 +15,7 @@ mod faults;
 mod harness;
 mod nudges;
 mod ops;
+mod send_to_orange;
 mod shutdown;
 mod soak;
 mod team;

@@ -1,7 +1,9 @@
 //! The `/ticket` sub-commands, mirroring the core's files (`tickets`, `team`, `status`), and the
 //! shared steps every command takes: admit the actor, defer, run one `core::Command`, answer with
-//! `render`'s words. Handlers only turn options into a `Command`.
+//! `render`'s words. Handlers only turn options into a `Command`. `send` is the "Send to Orange"
+//! message command, which confirms before it sends.
 
+mod send;
 mod status;
 mod team;
 mod tickets;
@@ -22,7 +24,11 @@ use crate::render::{self, Reply};
 
 /// Every command the bot registers.
 pub fn all() -> Vec<poise::Command<Data, CommandError>> {
-    vec![ticket(), tickets::open_from_message()]
+    vec![
+        ticket(),
+        tickets::open_from_message(),
+        send::send_to_orange(),
+    ]
 }
 
 /// Orange trouble tickets

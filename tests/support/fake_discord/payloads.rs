@@ -343,6 +343,15 @@ impl InteractionPayload {
             "permissions": self.permissions.to_string(),
         });
     }
+
+    /// For [`Self::target_message`]: the targeted message was written by `author` (a user
+    /// object as the gateway sends it), not by the user who right-clicks it.
+    pub fn target_author(mut self, author: Value) -> Self {
+        if let Some(target) = self.data["target_id"].as_str().map(str::to_owned) {
+            self.data["resolved"]["messages"][target.as_str()]["author"] = author;
+        }
+        self
+    }
 }
 
 /// A message of the bot in [`CHANNEL_ID`] with one button, as the gateway sends it.
