@@ -44,7 +44,7 @@ impl Notifier for ConsoleNotifier {
         ticket: Option<&Ticket>,
     ) -> Result<(), DeliveryError> {
         let reply = match n.audience {
-            Audience::Thread => notice::thread(n, ticket, &self.timeline(n)),
+            Audience::Thread | Audience::Reporter => notice::thread(n, ticket, &self.timeline(n)),
             Audience::Feed => notice::feed(n, ticket, None),
         };
         let mut shown = format!("[ticket {}] {}", n.ticket, text::reply(&reply));

@@ -55,6 +55,8 @@ pub enum Command {
     Config(ConfigInput),
     /// The team's status board: shown, kept here, or stopped.
     Board(BoardAction),
+    /// Direct messages when one's own tickets are restored or closed: on, off, or `None` to show.
+    Notify(Option<bool>),
 }
 
 impl Command {
@@ -74,6 +76,7 @@ impl Command {
             Command::Profile(_) => "profile",
             Command::Config(_) => "config",
             Command::Board(_) => "board",
+            Command::Notify(_) => "notify",
         }
     }
 }
@@ -137,6 +140,8 @@ pub enum Outcome {
         watcher_on: bool,
     },
     BoardStopped,
+    /// Whether the actor gets direct messages about their tickets.
+    Notify(bool),
 }
 
 impl Core {
@@ -218,6 +223,7 @@ impl Core {
                 self.stop_board(actor).await?;
                 Outcome::BoardStopped
             }
+            Command::Notify(on) => Outcome::Notify(self.notify(actor, on).await?),
         })
     }
 

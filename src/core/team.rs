@@ -83,6 +83,25 @@ impl Core {
         Ok(self.store.profile(&actor.user_key)?)
     }
 
+    /// Turns the actor's direct messages about their own tickets on or off (`None`: shows the
+    /// setting). Only Discord has direct messages.
+    #[tracing::instrument(skip_all, fields(user = %actor.user_key))]
+    pub(super) async fn notify(&self, actor: &Actor, on: Option<bool>) -> Result<bool, CoreError> {
+        if actor.conversation.transport != crate::domain::Transport::Discord {
+            return Err(CoreError::Invalid(
+                "Notifications by direct message are for Discord users.".into(),
+            ));
+        }
+        let Some(on) = on else {
+            return Ok(self.store.notifies(&actor.user_key)?);
+        };
+        let saved = self.store.set_notify(&actor.user_key, on).await;
+        let action = if on { "notify on" } else { "notify off" };
+        self.audited(actor, action, None, saved.map_err(CoreError::from))
+            .await?;
+        Ok(on)
+    }
+
     /// Changes a team setting (admin only).
     #[tracing::instrument(skip_all, fields(user = %actor.user_key))]
     pub async fn admin(

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use super::{Core, CoreError, Home, Homes, input};
 use crate::domain::SearchPage;
 use crate::domain::{
-    Actor, Conversation, NewComment, NewTicket, Permission, SearchQuery, Service, ServiceNumber,
-    Status, TechnicalNumber, Ticket, TicketId, Transport,
+    Actor, Conversation, NewComment, NewTicket, Opener, Permission, SearchQuery, Service,
+    ServiceNumber, Status, TechnicalNumber, Ticket, TicketId, Transport,
 };
 
 /// What a user gives to open a ticket (raw text, validated by the core).
@@ -135,6 +135,14 @@ impl Core {
             .create_ticket(&new, self.orange.for_write())
             .await?;
         tracing::info!(ticket.id = %id, "ticket created");
+        let opener = Opener {
+            user_key: actor.user_key.clone(),
+            team: actor.team.clone(),
+        };
+        if let Err(e) = self.store.set_opener(&id, &opener).await {
+            // Only the opener's optional direct messages depend on it.
+            tracing::warn!(ticket.id = %id, error = %e, "who opened the ticket not saved");
+        }
         // Reading it back is a courtesy; the ticket exists either way.
         let read = match self.orange.get_ticket(&id, self.orange.interactive()).await {
             Ok(t) => Some(t),

@@ -10,7 +10,9 @@ use std::sync::Arc;
 
 use chrono::{TimeDelta, Utc};
 use poise::serenity_prelude as serenity;
-use serenity::{ChannelId, CreateMessage, EditMessage, EditThread, GetMessages, Http, MessageId};
+use serenity::{
+    ChannelId, CreateMessage, EditMessage, EditThread, GetMessages, Http, MessageId, UserId,
+};
 
 use super::respond::no_mentions;
 use super::{embeds, threads};
@@ -52,6 +54,22 @@ impl DiscordNotifier {
             core,
             archive_closed,
         }
+    }
+
+    /// A link to the ticket's thread, for a direct message (a channel mention may not show there).
+    async fn thread_link(&self, n: &Notification) -> Option<String> {
+        let store = self.core.store();
+        let guild = store.opener(&n.ticket).ok().flatten()?.discord_guild()?;
+        let thread = store
+            .conversations_for(&n.ticket)
+            .await
+            .ok()?
+            .into_iter()
+            .find(|c| c.transport == Transport::Discord)?;
+        Some(format!(
+            "https://discord.com/channels/{guild}/{}",
+            thread.id
+        ))
     }
 
     /// Whether a message with `key` is among the channel's recent ones.
@@ -101,16 +119,26 @@ impl Notifier for DiscordNotifier {
         n: &Notification,
         ticket: Option<&Ticket>,
     ) -> Result<(), DeliveryError> {
-        let channel = n
+        let id = n
             .conversation
             .id
             .parse::<u64>()
             .ok()
             .filter(|id| *id != 0)
-            .map(ChannelId::new)
             .ok_or_else(|| {
-                DeliveryError::Refused(format!("not a channel id: {}", n.conversation.id))
+                DeliveryError::Refused(format!("not a Discord id: {}", n.conversation.id))
             })?;
+        let channel = match n.audience {
+            // A reporter's id is the user's: their direct-message channel is opened (or found).
+            Audience::Reporter => {
+                UserId::new(id)
+                    .create_dm_channel(self.http.as_ref())
+                    .await
+                    .map_err(|e| classify(self.core.metrics(), e))?
+                    .id
+            }
+            Audience::Thread | Audience::Feed => ChannelId::new(id),
+        };
         // Past the nonce window only the reference line tells; a channel whose history the bot
         // may not read gets the message again rather than never.
         let posted_before = Utc::now() - n.created > NONCE_TRUSTED
@@ -127,6 +155,10 @@ impl Notifier for DiscordNotifier {
                 Audience::Thread => {
                     let timeline = self.core.store().timeline(&n.ticket).unwrap_or_default();
                     notice::thread(n, ticket, &timeline)
+                }
+                Audience::Reporter => {
+                    let link = self.thread_link(n).await;
+                    notice::reporter(n, ticket, link.as_deref())
                 }
                 Audience::Feed => {
                     let home = self
@@ -182,7 +214,8 @@ pub(super) fn classify(metrics: &crate::ops::Metrics, e: serenity::Error) -> Del
     match &e {
         serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(r)) => {
             match (r.status_code.as_u16(), r.error.code) {
-                (_, 10003 | 10008) => DeliveryError::Gone(why),
+                // Unknown Channel / Message / User: nothing to deliver to any more.
+                (_, 10003 | 10008 | 10013) => DeliveryError::Gone(why),
                 (429, _) | (500..=599, _) => DeliveryError::Retry(why),
                 _ => DeliveryError::Refused(why),
             }

@@ -123,6 +123,32 @@ pub struct Actor {
     pub link: Option<String>,
 }
 
+/// Who opened a ticket through the bot, and in which team (for a link back to its thread).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Opener {
+    pub user_key: String,
+    pub team: TeamId,
+}
+
+impl Opener {
+    /// The Discord user id, for a user of Discord.
+    pub fn discord_user(&self) -> Option<u64> {
+        discord_id(&self.user_key)
+    }
+
+    /// The Discord server the ticket was opened in.
+    pub fn discord_guild(&self) -> Option<u64> {
+        discord_id(&self.team.0)
+    }
+}
+
+/// The id in a `discord:<id>` key.
+fn discord_id(key: &str) -> Option<u64> {
+    key.strip_prefix("discord:")
+        .and_then(|id| id.parse().ok())
+        .filter(|id| *id != 0)
+}
+
 /// Per-team settings an admin controls.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct TeamSettings {
@@ -158,6 +184,9 @@ pub enum Audience {
     #[default]
     Thread,
     Feed,
+    /// The person who opened the ticket, by direct message (opt-in); the conversation's id is
+    /// the user's.
+    Reporter,
 }
 
 /// A notification waiting to be delivered to a conversation. Delivery is at-least-once from the
@@ -190,6 +219,7 @@ impl Notification {
         let audience_name = match audience {
             Audience::Thread => "thread",
             Audience::Feed => "feed",
+            Audience::Reporter => "reporter",
         };
         let mut material = format!("{}\u{0}{ticket}\u{0}{audience_name}", conversation.key());
         for c in &changes {

@@ -13,8 +13,8 @@ mod ticket;
 pub use board::{Board, BoardEntry, BoardPost, last_update};
 pub use change::{Change, diff};
 pub use conversation::{
-    Actor, Audience, AuditEntry, Conversation, KEY_LEN, Notification, Permission, Subscription,
-    TeamId, TeamSettings, Transport,
+    Actor, Audience, AuditEntry, Conversation, KEY_LEN, Notification, Opener, Permission,
+    Subscription, TeamId, TeamSettings, Transport,
 };
 pub use ids::{IdError, ServiceNumber, TechnicalNumber, TicketId};
 pub use search::{

@@ -168,6 +168,34 @@ pub fn is_nudge(n: &Notification) -> bool {
     n.changes.iter().any(|c| matches!(c, Change::Quiet { .. }))
 }
 
+/// A direct message to the person who opened the ticket: its new status and a link to its
+/// thread.
+pub fn reporter(n: &Notification, ticket: Option<&Ticket>, thread: Option<&str>) -> Reply {
+    let mut lines = Vec::new();
+    for c in &n.changes {
+        if let Change::StatusChanged { to, reason, at, .. } = c {
+            let about = ticket
+                .and_then(|t| t.description.as_deref())
+                .map(|d| format!(" ({})", md(&cut(d, 80))))
+                .unwrap_or_default();
+            let mut line = format!("Your ticket {}{about} is now **{}**", n.ticket, to.label());
+            if let Some(r) = reason.as_deref().filter(|r| !r.trim().is_empty()) {
+                line.push_str(&format!(" — {}", md(&cut(r, 300))));
+            }
+            if let Some(at) = at {
+                line.push_str(&format!(" · {}", relative(at)));
+            }
+            lines.push(format!("{line}."));
+        }
+    }
+    if let Some(link) = thread {
+        lines.push(format!("Its thread: {link}"));
+    }
+    lines.push("-# You get these because of `/ticket notify on`.".into());
+    lines.push(marker(&n.key));
+    Reply::text(lines.join("\n"))
+}
+
 /// A team feed's line; `home` is the ticket's thread, when it has one.
 pub fn feed(n: &Notification, ticket: Option<&Ticket>, home: Option<&Conversation>) -> Reply {
     let service = ticket

@@ -115,6 +115,12 @@ pub fn reply(outcome: &Outcome, now: DateTime<Utc>) -> Reply {
             })
         }
         Outcome::BoardStopped => Reply::text("The board here is stopped; its message is removed."),
+        Outcome::Notify(true) => Reply::text(
+            "You get a direct message when a ticket you opened is restored or closed (`/ticket notify off` stops them).",
+        ),
+        Outcome::Notify(false) => {
+            Reply::text("No direct messages about your tickets (`/ticket notify on` starts them).")
+        }
     }
 }
 

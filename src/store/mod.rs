@@ -7,6 +7,7 @@
 //! - `teams`: team settings, feed subscriptions, contact profiles;
 //! - `audit`: the audit log;
 //! - `views`: saved views (the queries behind paging buttons; the newest [`VIEWS_KEPT`] are kept);
+//! - `reporters`: who opened each ticket, and who wants a direct message when theirs move on;
 //! - `boards`: the status board each conversation keeps (its message, what it shows);
 //! - `watcher`: the watcher's own bookkeeping (what the team feeds have seen, named values);
 //! - `schema`: opening, the schema version; `codec`: how keys and values are stored;
@@ -29,6 +30,7 @@ mod error;
 mod links;
 mod outbox;
 mod private;
+mod reporters;
 mod schema;
 mod snapshots;
 mod teams;
@@ -80,6 +82,10 @@ pub struct Store {
     timelines: sled::Tree,
     /// conversation key -> the status board it keeps
     boards: sled::Tree,
+    /// ticket id -> who opened it through the bot
+    openers: sled::Tree,
+    /// user key -> () for users who asked for direct-message notifications
+    notify: sled::Tree,
     /// Held while flushing (see [`Store::flush`]).
     flushing: Arc<tokio::sync::Mutex<()>>,
     /// Flushes done, for tests and diagnostics.
@@ -187,6 +193,8 @@ impl Store {
             watcher: tree("watcher")?,
             timelines: tree("timelines")?,
             boards: tree("boards")?,
+            openers: tree("openers")?,
+            notify: tree("notify")?,
             flushing: Default::default(),
             db,
         })

@@ -91,10 +91,18 @@ impl<N: Notifier> Watcher<N> {
                 let forgotten = match n.audience {
                     Audience::Thread => store.unlink(&n.conversation).await.map(drop),
                     Audience::Feed => forget_feed(store, &n.conversation).await,
+                    Audience::Reporter => Ok(()),
                 };
                 if let Err(e) = forgotten {
                     tracing::error!(error = %e, "could not forget a gone conversation");
                 }
+                out.undeliverable += 1;
+                true
+            }
+            // A person who does not accept direct messages is not an operator's problem.
+            Err(DeliveryError::Refused(why)) if n.audience == Audience::Reporter => {
+                tracing::info!(ticket.id = %n.ticket, %why,
+                    "the reporter does not accept direct messages; not notified");
                 out.undeliverable += 1;
                 true
             }

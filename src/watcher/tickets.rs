@@ -230,6 +230,7 @@ impl<N: Notifier> Watcher<N> {
         notifications.extend(super::feeds::status_notifications(
             feeds, ticket, &changes, now,
         ));
+        notifications.extend(reporter_notification(store, ticket, &changes, now)?);
         let entered = changes.iter().find_map(|c| match c {
             Change::StatusChanged { to, at, .. } => Some((to.clone(), at.unwrap_or(now))),
             _ => None,
@@ -241,6 +242,37 @@ impl<N: Notifier> Watcher<N> {
         out.queued += notifications.len();
         Ok(())
     }
+}
+
+/// A direct message for the person who opened `ticket`, when it was just restored or closed and
+/// they asked for one (`/ticket notify on`).
+fn reporter_notification(
+    store: &crate::store::Store,
+    ticket: &Ticket,
+    changes: &[Change],
+    now: chrono::DateTime<Utc>,
+) -> Result<Option<Notification>, crate::store::StoreError> {
+    let Some(change) = changes.iter().find(|c| {
+        matches!(c, Change::StatusChanged { to, .. } if matches!(to, Status::Restored | Status::Closed))
+    }) else {
+        return Ok(None);
+    };
+    let Some(opener) = store.opener(&ticket.id)? else {
+        return Ok(None);
+    };
+    let Some(user) = opener.discord_user() else {
+        return Ok(None);
+    };
+    if !store.notifies(&opener.user_key)? {
+        return Ok(None);
+    }
+    Ok(Some(Notification::new(
+        Conversation::discord(user),
+        ticket.id.clone(),
+        vec![change.clone()],
+        Audience::Reporter,
+        now,
+    )))
 }
 
 /// The followed tickets that are not final, with their snapshots.

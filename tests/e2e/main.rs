@@ -13,6 +13,7 @@ mod check;
 mod crash;
 mod faults;
 mod harness;
+mod notify;
 mod nudges;
 mod ops;
 mod send_to_orange;

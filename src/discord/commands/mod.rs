@@ -47,7 +47,8 @@ pub fn all() -> Vec<poise::Command<Data, CommandError>> {
         "team::unfollow",
         "team::profile",
         "team::config",
-        "team::board"
+        "team::board",
+        "team::notify"
     ),
     subcommand_required
 )]

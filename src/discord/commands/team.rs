@@ -126,3 +126,21 @@ pub async fn board(
     };
     dispatch(ctx, Command::Board(action), Placement::Here).await
 }
+
+#[derive(Debug, Clone, Copy, poise::ChoiceParameter)]
+pub enum OnOff {
+    #[name = "on"]
+    On,
+    #[name = "off"]
+    Off,
+}
+
+/// A direct message when a ticket you opened is restored or closed (without option: your setting)
+#[poise::command(slash_command)]
+pub async fn notify(
+    ctx: Context<'_>,
+    #[description = "on or off"] set: Option<OnOff>,
+) -> Result<(), CommandError> {
+    let on = set.map(|s| matches!(s, OnOff::On));
+    dispatch(ctx, Command::Notify(on), Placement::Here).await
+}

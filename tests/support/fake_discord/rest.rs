@@ -28,6 +28,7 @@ pub const ROUTES: &[&str] = &[
     "GET /oauth2/applications/@me",
     "GET /users/@me",
     "GET /users/@me/guilds",
+    "POST /users/@me/channels",
     "GET /guilds/{guild_id}/members/{user_id}",
     "GET /guilds/{guild_id}/roles",
     "GET /applications/{application_id}/commands",
@@ -407,6 +408,7 @@ fn answer(s: &mut State, m: &Matched<'_>, body: &Value, gateway_url: &str) -> Re
             "verify_key": "0".repeat(64), "flags": 0, "owner": human_user(), "bot": bot_user(),
         })),
         "GET /users/@me" => Reply::ok(bot_user()),
+        "POST /users/@me/channels" => open_dm(s, body),
         "GET /users/@me/guilds"
         | "GET /guilds/{guild_id}/members/{user_id}"
         | "GET /guilds/{guild_id}/roles" => guild_route(s, m),
@@ -714,10 +716,41 @@ fn original_target(interaction: &state::Interaction) -> Option<u64> {
     })
 }
 
+/// Opens (or finds) the direct-message channel with `recipient_id`.
+fn open_dm(s: &mut State, body: &Value) -> Reply {
+    let Some(user) = body["recipient_id"]
+        .as_str()
+        .and_then(parse_id)
+        .or_else(|| body["recipient_id"].as_u64())
+    else {
+        return Reply::error(StatusCode::BAD_REQUEST, 50035, "Invalid Form Body");
+    };
+    let channel = match s.dm_channels.get(&user) {
+        Some(c) => *c,
+        None => {
+            let id = s.add_dm_channel();
+            s.dm_channels.insert(user, id);
+            id
+        }
+    };
+    Reply::ok(s.channel_json(channel))
+}
+
 fn create_message(s: &mut State, channel: &str, body: &Value) -> Reply {
     let Some(channel) = parse_id(channel).filter(|id| s.channels.contains_key(id)) else {
         return unknown_channel();
     };
+    let refuses = |user: &u64| s.refuses_dms.contains(user);
+    if s.dm_channels
+        .iter()
+        .any(|(u, c)| *c == channel && refuses(u))
+    {
+        return Reply::error(
+            StatusCode::FORBIDDEN,
+            50007,
+            "Cannot send messages to this user",
+        );
+    }
     // enforce_nonce: the same nonce from the same author within the window returns the first
     // message instead of creating a second one.
     let nonce = body["nonce"]

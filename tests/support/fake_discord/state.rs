@@ -172,6 +172,10 @@ pub struct State {
     pub guild: Guild,
     /// Bot tokens the REST API answers with 401 (see [`super::FakeDiscord::revoke_token`]).
     pub revoked_tokens: Vec<String>,
+    /// Direct-message channels: recipient -> channel.
+    pub dm_channels: HashMap<u64, u64>,
+    /// Users whose privacy settings refuse the bot's direct messages (Discord answers 50007).
+    pub refuses_dms: std::collections::HashSet<u64>,
 }
 
 impl State {
@@ -194,6 +198,8 @@ impl State {
             resumes: 0,
             guild: Guild::default(),
             revoked_tokens: Vec::new(),
+            dm_channels: HashMap::from([(USER_ID, DM_CHANNEL_ID)]),
+            refuses_dms: Default::default(),
         };
         let channels = [
             (CHANNEL_ID, 0, "tickets"),
@@ -275,6 +281,26 @@ impl State {
         }
         msg.edits += 1;
         true
+    }
+
+    /// A new direct-message channel (type 1).
+    pub fn add_dm_channel(&mut self) -> u64 {
+        let id = self.next_id();
+        self.channels.insert(
+            id,
+            Channel {
+                id,
+                kind: 1,
+                name: String::new(),
+                parent_id: None,
+                archived: false,
+                locked: false,
+                applied_tags: Vec::new(),
+                members: Vec::new(),
+                starter_message: None,
+            },
+        );
+        id
     }
 
     pub fn add_thread(
