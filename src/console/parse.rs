@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::core::{Command, ConfigInput, CreateInput, ProfileInput, SearchInput};
+use crate::core::{Command, ConfigInput, CreateInput, ProfileInput, ReportInput, SearchInput};
 use crate::domain::Conversation;
 
 /// A sub-command of `/ticket`, and its required and optional options.
@@ -100,6 +100,12 @@ pub const SPECS: &[Spec] = &[
         optional: &["permission", "roles", "feed", "default_contact"],
         help: "show or change the team's settings (permission: + roles:, feed:here|off, default_contact:mine|none)",
     },
+    Spec {
+        name: "report",
+        required: &[],
+        optional: &["from", "to", "csv"],
+        help: "the team's figures for a period (from:/to: YYYY-MM-DD, UTC; default the last 30 days; csv:true prints them as CSV too)",
+    },
 ];
 
 /// A parsed console line.
@@ -156,6 +162,15 @@ pub fn command(
             phone: take("phone"),
         })),
         "config" => Command::Config(config_input(&mut o, here)?),
+        "report" => Command::Report(ReportInput {
+            from: take("from"),
+            to: take("to"),
+            csv: match take("csv").as_deref().map(str::trim) {
+                None | Some("false") => false,
+                Some("true") => true,
+                Some(other) => return Err(format!("csv:{other} is neither true nor false.")),
+            },
+        }),
         other => return Err(format!("unknown command `/ticket {other}`: try /help")),
     })
 }

@@ -7,10 +7,16 @@
 
 use std::sync::Arc;
 
-use super::{AdminChange, Core, CoreError, CreateInput, Created, Home, Homes, SearchInput, input};
+use chrono::Utc;
+
+use super::{
+    AdminChange, Core, CoreError, CreateInput, Created, Home, Homes, ReportInput, SearchInput,
+    input,
+};
 use crate::domain::SearchPage;
 use crate::domain::{
-    Actor, ApiStatus, Contact, Conversation, Service, Subscription, TeamSettings, Ticket, TicketId,
+    Actor, ApiStatus, Clocks, Contact, Conversation, Report, Service, Subscription, TeamSettings,
+    Ticket, TicketId,
 };
 
 /// A contact as typed by a user (validated by the core).
@@ -49,6 +55,8 @@ pub enum Command {
     Profile(Option<ProfileInput>),
     /// No option shows the team's settings; one changes it (admins only).
     Config(ConfigInput),
+    /// The team's figures for a period, from the watcher's snapshots.
+    Report(ReportInput),
 }
 
 impl Command {
@@ -67,6 +75,7 @@ impl Command {
             Command::Unfollow => "unfollow",
             Command::Profile(_) => "profile",
             Command::Config(_) => "config",
+            Command::Report(_) => "report",
         }
     }
 }
@@ -102,7 +111,8 @@ pub enum Outcome {
     Services(Arc<Vec<Service>>),
     Created(Created),
     Commented(TicketId),
-    Ticket(Ticket),
+    /// A ticket as Orange has it, with its clocks (none without an opening date).
+    Ticket(Ticket, Option<Clocks>),
     /// A result page; `view` is the saved query its paging buttons refer to.
     Search {
         page: SearchPage,
@@ -122,6 +132,11 @@ pub enum Outcome {
     Profile(Option<Contact>),
     ProfileSaved(Contact),
     Team(TeamSettings),
+    /// The team's figures; `csv`: also as a CSV file.
+    Report {
+        report: Report,
+        csv: bool,
+    },
 }
 
 impl Core {
@@ -157,7 +172,11 @@ impl Core {
             Command::Comment { id, text } => {
                 Outcome::Commented(self.comment(actor, id.as_deref(), &text).await?)
             }
-            Command::Show { id } => Outcome::Ticket(self.show(actor, id.as_deref()).await?),
+            Command::Show { id } => {
+                let ticket = self.show(actor, id.as_deref()).await?;
+                let clocks = self.clocks_of(&ticket, Utc::now())?;
+                Outcome::Ticket(ticket, clocks)
+            }
             Command::Search(input) => self.search_page(input).await?,
             Command::Link { id } => {
                 let (ticket, home) = self.link(actor, &id, homes).await?;
@@ -189,6 +208,10 @@ impl Core {
             Command::Config(input) => match self.admin_change(actor, input)? {
                 None => Outcome::Team(self.team_settings(actor)?),
                 Some(change) => Outcome::Team(self.admin(actor, change).await?),
+            },
+            Command::Report(input) => Outcome::Report {
+                report: self.report(&input, Utc::now()).await?,
+                csv: input.csv,
             },
         })
     }

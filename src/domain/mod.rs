@@ -3,18 +3,22 @@
 //! Pure data and rules. Nothing here performs I/O or knows about Discord, HTTP or sled.
 
 mod change;
+mod clocks;
 mod conversation;
 mod ids;
+mod report;
 mod search;
 mod status;
 mod ticket;
 
 pub use change::{Change, diff};
+pub use clocks::{Clocks, Timeline, clocks};
 pub use conversation::{
     Actor, Audience, AuditEntry, Conversation, KEY_LEN, Notification, Permission, Subscription,
     TeamId, TeamSettings, Transport,
 };
 pub use ids::{IdError, ServiceNumber, TechnicalNumber, TicketId};
+pub use report::{Figures, Period, Report, Spread, TicketClocks, percentile, report};
 pub use search::{
     ApiStatus, ComponentStatus, SearchPage, SearchQuery, SortColumn, UnreadableTicket,
 };

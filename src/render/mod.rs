@@ -5,8 +5,9 @@ pub mod banner;
 pub mod card;
 pub mod notice;
 pub mod reply;
+pub mod report;
 pub mod text;
 
 pub use banner::{Banner, SANDBOX_BANNER};
 pub use card::{Card, Field};
-pub use reply::{Reply, reply};
+pub use reply::{Attachment, Reply, reply};

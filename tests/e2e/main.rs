@@ -12,6 +12,7 @@ mod crash;
 mod faults;
 mod harness;
 mod ops;
+mod report;
 mod shutdown;
 mod team;
 mod tickets;

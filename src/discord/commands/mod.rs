@@ -2,6 +2,7 @@
 //! shared steps every command takes: admit the actor, defer, run one `core::Command`, answer with
 //! `render`'s words. Handlers only turn options into a `Command`.
 
+mod report;
 mod status;
 mod team;
 mod tickets;
@@ -40,7 +41,8 @@ pub fn all() -> Vec<poise::Command<Data, CommandError>> {
         "team::follow",
         "team::unfollow",
         "team::profile",
-        "team::config"
+        "team::config",
+        "report::report"
     ),
     subcommand_required
 )]

@@ -172,6 +172,8 @@ pub struct State {
     pub guild: Guild,
     /// Bot tokens the REST API answers with 401 (see [`super::FakeDiscord::revoke_token`]).
     pub revoked_tokens: Vec<String>,
+    /// Files uploaded with messages, by attachment id.
+    pub files: HashMap<u64, super::uploads::StoredFile>,
 }
 
 impl State {
@@ -194,6 +196,7 @@ impl State {
             resumes: 0,
             guild: Guild::default(),
             revoked_tokens: Vec::new(),
+            files: HashMap::new(),
         };
         let channels = [
             (CHANNEL_ID, 0, "tickets"),
@@ -323,7 +326,7 @@ impl State {
             "mention_everyone": false,
             "mentions": [],
             "mention_roles": [],
-            "attachments": [],
+            "attachments": or_empty("attachments"),
             "embeds": or_empty("embeds"),
             "components": or_empty("components"),
             "pinned": msg.pinned,
