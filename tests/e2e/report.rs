@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, DurationRound, NaiveDate, TimeDelta, Utc};
+use orange_ticket_bot::console::Console;
 use orange_ticket_bot::domain::{NoteKind, Ticket, TicketId};
 use orange_ticket_bot::render::notice::duration;
 use serde_json::Value;
@@ -401,8 +402,26 @@ async fn the_report_matches_figures_computed_from_the_sandboxs_tickets() {
         in_part < tickets.len(),
         "the later tickets are outside the first two days"
     );
-    println!("{}", whole.embeds()[0]);
-    println!("{}", bot.fake.files_of(&whole.body)[0].text());
+    // The console runs the same command through the same core: the same figures, the same CSV
+    // printed after them.
+    let console = Console::new(bot.core().clone(), "ada", "report");
+    let printed = console
+        .execute(&format!("/ticket report from:{first} to:{last} csv:true"))
+        .await
+        .expect("the console answers")
+        .expect("not a quit");
+    let embed = &whole.embeds()[0];
+    for name in ["Opened", "Time to restore", "Time to repair"] {
+        let line = format!("{name}: {}\n", field(embed, name));
+        assert!(printed.contains(&line), "{line:?} not in\n{printed}");
+    }
+    let csv = bot.fake.files_of(&whole.body)[0].text();
+    let (figures, file) = printed
+        .split_once(&format!("--- report-{first}-{last}.csv ---\n"))
+        .unwrap_or_else(|| panic!("the CSV follows the figures:\n{printed}"));
+    assert_eq!(file, csv, "the console prints the very CSV Discord got");
+    assert!(figures.starts_with(&format!("== Team report · {first} → {last} (UTC) ==\n")));
+    println!("{printed}");
 
     // A period that runs backwards is refused in words.
     let (_, backwards) = bot
