@@ -357,4 +357,34 @@ mod tests {
         );
         assert_eq!(parse("  # a comment").expect("ok"), Line::Empty);
     }
+
+    #[test]
+    fn a_report_takes_a_period_and_csv_true_or_false() {
+        let here = Conversation::console("s");
+        let report = |line: &str| match parse(line)? {
+            Line::Ticket { sub, options } => command(sub, options, &here),
+            other => panic!("not a ticket command: {other:?}"),
+        };
+        let Ok(Command::Report(input)) =
+            report("/ticket report from:2026-11-01 to:2026-11-30 csv:true")
+        else {
+            panic!("a report");
+        };
+        assert_eq!(
+            input,
+            ReportInput {
+                from: Some("2026-11-01".into()),
+                to: Some("2026-11-30".into()),
+                csv: true
+            }
+        );
+        assert!(matches!(
+            report("/ticket report"),
+            Ok(Command::Report(ReportInput { csv: false, .. }))
+        ));
+        assert_eq!(
+            report("/ticket report csv:maybe").err().as_deref(),
+            Some("csv:maybe is neither true nor false.")
+        );
+    }
 }

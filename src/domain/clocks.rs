@@ -77,8 +77,9 @@ impl Clocks {
     /// The clocks of `ticket` as Orange has it, through the statuses the watcher saw it enter
     /// (`timeline`, possibly empty for a ticket nobody follows), at `now`. The ticket's current
     /// status and its `statusChange` date complete the timeline; when neither shows a
-    /// restoration but Orange's `resolutionDate` does, that date stands for it. `None` when
-    /// Orange gave no opening date.
+    /// restoration since the last reopening but Orange's `resolutionDate` does (the watcher
+    /// missed it, or the ticket was linked later), that date stands for it. `None` when Orange
+    /// gave no opening date.
     pub fn of(ticket: &Ticket, timeline: &Timeline, now: DateTime<Utc>) -> Option<Clocks> {
         let opened = ticket.created?;
         let mut points = timeline.to_vec();
@@ -89,18 +90,23 @@ impl Clocks {
                 points.sort_by_key(|(_, at)| *at);
             }
         }
-        let mut c = clocks(opened, &points, now);
         let resolved = matches!(
             ticket.status,
             Status::Restored | Status::Repaired | Status::Closed
         );
-        if c.restore.is_none()
-            && resolved
+        let seen = points
+            .iter()
+            .rev()
+            .take_while(|(s, _)| *s != Status::Ongoing)
+            .any(|(s, _)| matches!(s, Status::Restored | Status::Repaired));
+        if resolved
+            && !seen
             && let Some(at) = ticket.resolution_date
         {
-            c.restore = Some((at - opened).max(TimeDelta::zero()));
+            points.push((Status::Restored, at));
+            points.sort_by_key(|(_, at)| *at);
         }
-        Some(c)
+        Some(clocks(opened, &points, now))
     }
 
     /// When the service was restored, if it was.
@@ -187,6 +193,7 @@ mod tests {
         // The watcher saw only `ongoing`; restored at 5 and closed at 8 happened between passes.
         let c = Clocks::of(&ticket, &[(Status::Ongoing, h(1))], h(50)).expect("clocks");
         assert_eq!(c.restore, Some(TimeDelta::hours(5)));
+        assert_eq!(c.repair, Some(TimeDelta::hours(8)), "closed once restored");
         assert_eq!((c.open, c.still_open), (Some(TimeDelta::hours(8)), false));
         assert_eq!(
             Clocks::of(&Ticket::new(id, Status::Closed), &[], h(1)),
