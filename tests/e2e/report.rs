@@ -507,6 +507,21 @@ async fn show_gives_a_closed_tickets_clocks_from_orange_dates() {
     assert_eq!(field(card, "Time frozen"), "3 h 7 min");
     assert_eq!(field(card, "Time to restore"), "6 h 51 min");
     println!("{card}");
+    // The console shows the same clocks.
+    let printed = Console::new(bot.core().clone(), "ada", "show")
+        .execute(&format!("/ticket show id:{id}"))
+        .await
+        .expect("the console answers")
+        .expect("not a quit");
+    for name in [
+        "Time open",
+        "Time to restore",
+        "Time to repair",
+        "Time frozen",
+    ] {
+        let line = format!("{name}: {}\n", field(card, name));
+        assert!(printed.contains(&line), "{line:?} not in\n{printed}");
+    }
 
     // An open ticket says how long it has been open for, and that it is not restored yet.
     let open = open_on(&bot, service, technical, "Still open").await;
