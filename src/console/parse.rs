@@ -5,7 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::core::{BoardAction, Command, ConfigInput, CreateInput, ProfileInput, SearchInput};
+use crate::core::{
+    BoardAction, Command, ConfigInput, CreateInput, ProfileInput, ReportInput, SearchInput,
+};
 use crate::domain::Conversation;
 
 /// A sub-command of `/ticket`, and its required and optional options.
@@ -106,6 +108,12 @@ pub const SPECS: &[Spec] = &[
         optional: &[],
         help: "show the board of every open ticket the bot tracks, grouped by status",
     },
+    Spec {
+        name: "report",
+        required: &[],
+        optional: &["from", "to", "csv"],
+        help: "the team's figures for a period (from:/to: YYYY-MM-DD, UTC; default the last 30 days; csv:true prints them as CSV too)",
+    },
 ];
 
 /// A parsed console line.
@@ -163,6 +171,15 @@ pub fn command(
         })),
         "config" => Command::Config(config_input(&mut o, here)?),
         "board" => Command::Board(BoardAction::Show),
+        "report" => Command::Report(ReportInput {
+            from: take("from"),
+            to: take("to"),
+            csv: match take("csv").as_deref().map(str::trim) {
+                None | Some("false") => false,
+                Some("true") => true,
+                Some(other) => return Err(format!("csv:{other} is neither true nor false.")),
+            },
+        }),
         other => return Err(format!("unknown command `/ticket {other}`: try /help")),
     })
 }
@@ -348,5 +365,35 @@ mod tests {
             "unbalanced quotes"
         );
         assert_eq!(parse("  # a comment").expect("ok"), Line::Empty);
+    }
+
+    #[test]
+    fn a_report_takes_a_period_and_csv_true_or_false() {
+        let here = Conversation::console("s");
+        let report = |line: &str| match parse(line)? {
+            Line::Ticket { sub, options } => command(sub, options, &here),
+            other => panic!("not a ticket command: {other:?}"),
+        };
+        let Ok(Command::Report(input)) =
+            report("/ticket report from:2026-11-01 to:2026-11-30 csv:true")
+        else {
+            panic!("a report");
+        };
+        assert_eq!(
+            input,
+            ReportInput {
+                from: Some("2026-11-01".into()),
+                to: Some("2026-11-30".into()),
+                csv: true
+            }
+        );
+        assert!(matches!(
+            report("/ticket report"),
+            Ok(Command::Report(ReportInput { csv: false, .. }))
+        ));
+        assert_eq!(
+            report("/ticket report csv:maybe").err().as_deref(),
+            Some("csv:maybe is neither true nor false.")
+        );
     }
 }

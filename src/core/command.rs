@@ -7,14 +7,16 @@
 
 use std::sync::Arc;
 
+use chrono::Utc;
+
 use super::{
-    AdminChange, BoardAction, Core, CoreError, CreateInput, Created, Home, Homes, SearchInput,
-    input,
+    AdminChange, BoardAction, Core, CoreError, CreateInput, Created, Home, Homes, ReportInput,
+    SearchInput, input,
 };
 use crate::domain::SearchPage;
 use crate::domain::{
-    Actor, ApiStatus, Board, Contact, Conversation, Service, Subscription, TeamSettings, Ticket,
-    TicketId,
+    Actor, ApiStatus, Board, Clocks, Contact, Conversation, Report, Service, Subscription,
+    TeamSettings, Ticket, TicketId,
 };
 
 /// A contact as typed by a user (validated by the core).
@@ -57,6 +59,8 @@ pub enum Command {
     Board(BoardAction),
     /// Direct messages when one's own tickets are restored or closed: on, off, or `None` to show.
     Notify(Option<bool>),
+    /// The team's figures for a period, from the watcher's snapshots.
+    Report(ReportInput),
 }
 
 impl Command {
@@ -77,6 +81,7 @@ impl Command {
             Command::Config(_) => "config",
             Command::Board(_) => "board",
             Command::Notify(_) => "notify",
+            Command::Report(_) => "report",
         }
     }
 }
@@ -112,7 +117,8 @@ pub enum Outcome {
     Services(Arc<Vec<Service>>),
     Created(Created),
     Commented(TicketId),
-    Ticket(Ticket),
+    /// A ticket as Orange has it, with its clocks (none without an opening date).
+    Ticket(Ticket, Option<Clocks>),
     /// A result page; `view` is the saved query its paging buttons refer to.
     Search {
         page: SearchPage,
@@ -142,6 +148,11 @@ pub enum Outcome {
     BoardStopped,
     /// Whether the actor gets direct messages about their tickets.
     Notify(bool),
+    /// The team's figures; `csv`: also as a CSV file.
+    Report {
+        report: Report,
+        csv: bool,
+    },
 }
 
 impl Core {
@@ -177,7 +188,11 @@ impl Core {
             Command::Comment { id, text } => {
                 Outcome::Commented(self.comment(actor, id.as_deref(), &text).await?)
             }
-            Command::Show { id } => Outcome::Ticket(self.show(actor, id.as_deref()).await?),
+            Command::Show { id } => {
+                let ticket = self.show(actor, id.as_deref()).await?;
+                let clocks = self.clocks_of(&ticket, Utc::now())?;
+                Outcome::Ticket(ticket, clocks)
+            }
             Command::Search(input) => self.search_page(input).await?,
             Command::Link { id } => {
                 let (ticket, home) = self.link(actor, &id, homes).await?;
@@ -224,6 +239,10 @@ impl Core {
                 Outcome::BoardStopped
             }
             Command::Notify(on) => Outcome::Notify(self.notify(actor, on).await?),
+            Command::Report(input) => Outcome::Report {
+                report: self.report(&input, Utc::now()).await?,
+                csv: input.csv,
+            },
         })
     }
 

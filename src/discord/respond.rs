@@ -110,10 +110,7 @@ impl Interaction<'_> {
             // ticket's id), and the cards or buttons may be what Discord refused.
             Err(e) if reply.text.is_some() && !reply.cards.is_empty() => {
                 tracing::warn!(error = %super::error::chain(&e), "answer refused; sending its sentence alone");
-                let text = Reply {
-                    text: reply.text.clone(),
-                    cards: Vec::new(),
-                };
+                let text = Reply::text(reply.text.clone().unwrap_or_default());
                 self.edit_raw(http, edit_message(&text).components(Vec::new()))
                     .await
             }
@@ -165,8 +162,15 @@ fn create_message(reply: &Reply) -> CreateInteractionResponseMessage {
 
 fn edit_message(reply: &Reply) -> EditInteractionResponse {
     // An edit replaces content and embeds alike, so a stale card never survives a sentence.
-    EditInteractionResponse::new()
+    let mut edit = EditInteractionResponse::new()
         .allowed_mentions(no_mentions())
         .content(content(reply))
-        .embeds(reply.cards.iter().map(embeds::embed).collect())
+        .embeds(reply.cards.iter().map(embeds::embed).collect());
+    for file in &reply.files {
+        edit = edit.new_attachment(serenity::CreateAttachment::bytes(
+            file.text.as_bytes().to_vec(),
+            file.name.clone(),
+        ));
+    }
+    edit
 }

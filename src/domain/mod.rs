@@ -4,19 +4,23 @@
 
 mod board;
 mod change;
+mod clocks;
 mod conversation;
 mod ids;
+mod report;
 mod search;
 mod status;
 mod ticket;
 
 pub use board::{Board, BoardEntry, BoardPost, last_update};
 pub use change::{Change, diff};
+pub use clocks::{Clocks, Timeline, clocks};
 pub use conversation::{
     Actor, Audience, AuditEntry, Conversation, KEY_LEN, Notification, Opener, Permission,
     Subscription, TeamId, TeamSettings, Transport,
 };
 pub use ids::{IdError, ServiceNumber, TechnicalNumber, TicketId};
+pub use report::{Figures, Period, Report, Spread, TicketClocks, percentile, report};
 pub use search::{
     ApiStatus, ComponentStatus, SearchPage, SearchQuery, SortColumn, UnreadableTicket,
 };

@@ -51,6 +51,7 @@ impl Banner {
                 _ => line,
             }),
             cards: reply.cards.iter().cloned().map(|c| self.card(c)).collect(),
+            files: reply.files.clone(),
         }
     }
 }
@@ -69,6 +70,7 @@ mod tests {
         let reply = Reply {
             text: Some("Ticket opened.".into()),
             cards: vec![card.clone(), Card::default()],
+            ..Reply::default()
         };
         assert_eq!(Banner::None.reply(&reply), reply);
         let marked = Banner::Sandbox.reply(&reply);

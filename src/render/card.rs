@@ -4,11 +4,12 @@
 //! Cards always fit Discord's embed limits: over-long parts are cut visibly (with `…` and a note of
 //! what was left out), never rejected.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 
+use super::notice::duration;
 use crate::core::BotStatus;
 use crate::domain::SearchPage;
-use crate::domain::{ApiStatus, Change, Service, Status, Ticket};
+use crate::domain::{ApiStatus, Change, Clocks, Service, Status, Ticket};
 
 /// Discord's documented embed limits.
 pub mod limits {
@@ -162,8 +163,8 @@ fn date(d: &DateTime<Utc>) -> String {
     d.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-/// A ticket with its notes (newest last, as many as fit).
-pub fn ticket(t: &Ticket, synced: DateTime<Utc>) -> Card {
+/// A ticket with its clocks and its notes (newest last, as many as fit).
+pub fn ticket(t: &Ticket, clocks: Option<&Clocks>, synced: DateTime<Utc>) -> Card {
     let mut card = Card {
         title: format!("Ticket {} — {}", t.id, t.status.label()),
         colour: status_colour(&t.status),
@@ -221,6 +222,9 @@ pub fn ticket(t: &Ticket, synced: DateTime<Utc>) -> Card {
             false,
         );
     }
+    for (name, value) in clocks.map(clock_fields).unwrap_or_default() {
+        card = card.field(name, value, true);
+    }
     if let Some(notes) = &t.notes {
         let mut notes: Vec<_> = notes.iter().collect();
         notes.sort_by_key(|n| n.date);
@@ -239,6 +243,27 @@ pub fn ticket(t: &Ticket, synced: DateTime<Utc>) -> Card {
         }
     }
     card.fit()
+}
+
+/// A ticket's clocks as card fields: time open (or open for, while open), time to restore and
+/// to repair ("not yet" until then), and time frozen when it was.
+pub fn clock_fields(c: &Clocks) -> Vec<(&'static str, String)> {
+    let not_yet = |d: Option<TimeDelta>| d.map_or_else(|| "not yet".to_owned(), duration);
+    let mut out = Vec::new();
+    if let Some(open) = c.open {
+        let name = if c.still_open {
+            "Open for"
+        } else {
+            "Time open"
+        };
+        out.push((name, duration(open)));
+    }
+    out.push(("Time to restore", not_yet(c.restore)));
+    out.push(("Time to repair", not_yet(c.repair)));
+    if let Some(frozen) = c.frozen {
+        out.push(("Time frozen", duration(frozen)));
+    }
+    out
 }
 
 /// One line per ticket of a search page.

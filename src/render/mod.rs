@@ -6,9 +6,10 @@ pub mod board;
 pub mod card;
 pub mod notice;
 pub mod reply;
+pub mod report;
 pub mod send;
 pub mod text;
 
 pub use banner::{Banner, SANDBOX_BANNER};
 pub use card::{Card, Field};
-pub use reply::{Reply, reply};
+pub use reply::{Attachment, Reply, reply};

@@ -8,7 +8,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use super::card::{self, cut, md};
 use super::reply::{Reply, place};
-use crate::domain::{Change, Conversation, Notification, Status, Ticket};
+use crate::domain::{Change, Conversation, Notification, Status, Ticket, clocks};
 
 /// The reference line of a delivery.
 pub fn marker(key: &str) -> String {
@@ -50,43 +50,6 @@ fn status_line(
         line.push_str(&format!(" · {}", relative(at)));
     }
     line
-}
-
-/// A ticket's clocks, from Orange's dates: time to restore and to repair (from opening to the
-/// first time it entered the status) and time spent frozen, up to `end`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Clocks {
-    pub restore: Option<TimeDelta>,
-    pub repair: Option<TimeDelta>,
-    pub frozen: Option<TimeDelta>,
-}
-
-/// The clocks of a ticket opened at `opened` that went through `timeline` until `end`.
-pub fn clocks(
-    opened: DateTime<Utc>,
-    timeline: &[(Status, DateTime<Utc>)],
-    end: DateTime<Utc>,
-) -> Clocks {
-    let first = |s: Status| {
-        timeline
-            .iter()
-            .find(|(t, _)| *t == s)
-            .map(|(_, at)| *at - opened)
-    };
-    let mut frozen = TimeDelta::zero();
-    let mut was_frozen = false;
-    for (i, (status, at)) in timeline.iter().enumerate() {
-        if *status == Status::Frozen {
-            was_frozen = true;
-            let until = timeline.get(i + 1).map_or(end, |(_, next)| *next);
-            frozen += (until - *at).max(TimeDelta::zero());
-        }
-    }
-    Clocks {
-        restore: first(Status::Restored),
-        repair: first(Status::Repaired),
-        frozen: was_frozen.then_some(frozen),
-    }
 }
 
 /// A thread's update; `timeline` is what the watcher saw the ticket go through (for the closing
@@ -151,6 +114,7 @@ pub fn thread(
     Reply {
         text: Some(lines.join("\n")),
         cards,
+        ..Reply::default()
     }
 }
 

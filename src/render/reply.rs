@@ -11,25 +11,33 @@ use super::card::{self, Card, md};
 use crate::core::{Outcome, role_label};
 use crate::domain::{Contact, Conversation, Permission, TeamSettings, Ticket, TicketId, Transport};
 
-/// A sentence (markdown) and cards.
+/// A sentence (markdown) and cards, and files (e.g. a report's CSV).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Reply {
     pub text: Option<String>,
     pub cards: Vec<Card>,
+    pub files: Vec<Attachment>,
+}
+
+/// A text file sent with a reply: an attachment in Discord, printed by the console.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub name: String,
+    pub text: String,
 }
 
 impl Reply {
     pub fn text(text: impl Into<String>) -> Self {
         Reply {
             text: Some(text.into()),
-            cards: Vec::new(),
+            ..Reply::default()
         }
     }
 
     pub fn card(card: Card) -> Self {
         Reply {
-            text: None,
             cards: vec![card],
+            ..Reply::default()
         }
     }
 
@@ -66,7 +74,7 @@ pub fn reply(outcome: &Outcome, now: DateTime<Utc>) -> Reply {
             }
         }
         Outcome::Commented(id) => Reply::text(format!("Comment added to ticket {id}.")),
-        Outcome::Ticket(t) => Reply::card(card::ticket(t, now)),
+        Outcome::Ticket(t, clocks) => Reply::card(card::ticket(t, clocks.as_ref(), now)),
         Outcome::Search { page, .. } => Reply::card(card::search(page)),
         Outcome::Linked { ticket, home } => Reply::text(format!(
             "Ticket {} is now linked to {}.",
@@ -94,6 +102,7 @@ pub fn reply(outcome: &Outcome, now: DateTime<Utc>) -> Reply {
         Outcome::Board(b) => Reply {
             text: None,
             cards: board::pages(b, board::Times::Since(now)),
+            files: Vec::new(),
         },
         Outcome::BoardKept {
             board,
@@ -121,6 +130,7 @@ pub fn reply(outcome: &Outcome, now: DateTime<Utc>) -> Reply {
         Outcome::Notify(false) => {
             Reply::text("No direct messages about your tickets (`/ticket notify on` starts them).")
         }
+        Outcome::Report { report, csv } => super::report::reply(report, *csv),
     }
 }
 

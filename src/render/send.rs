@@ -30,6 +30,7 @@ pub fn confirmation(preview: &SendPreview) -> Reply {
     Reply {
         text: Some(text),
         cards: vec![comment_card(&preview.ticket, &preview.comment)],
+        files: Vec::new(),
     }
 }
 
@@ -122,6 +123,7 @@ pub fn not_sent(reason: &str, retry: Option<&SendPreview>) -> Reply {
                     again.text.unwrap_or_default()
                 )),
                 cards: again.cards,
+                files: Vec::new(),
             }
         }
         None => Reply::text(format!("**Not sent:** {reason}")),

@@ -67,6 +67,14 @@ pub fn reply(r: &Reply) -> String {
     for c in &r.cards {
         out.push_str(&card(c));
     }
+    // A file is printed whole after a header line, so a script's output can be cut there.
+    for f in &r.files {
+        out.push_str(&format!("--- {} ---\n", f.name));
+        out.push_str(&f.text);
+        if !f.text.ends_with('\n') {
+            out.push('\n');
+        }
+    }
     out
 }
 

@@ -46,6 +46,7 @@ use sled::transaction::ConflictableTransactionError;
 pub use audit::Durability;
 pub use error::StoreError;
 pub use schema::SCHEMA_VERSION;
+pub use snapshots::SnapshotWithTimeline;
 pub use views::VIEWS_KEPT;
 
 /// A cheap, cloneable handle on the database.

@@ -77,4 +77,22 @@ impl Store {
     pub fn timeline(&self, ticket: &TicketId) -> Result<Vec<(Status, DateTime<Utc>)>, StoreError> {
         Ok(get(&self.timelines, ticket.as_str())?.unwrap_or_default())
     }
+
+    /// Every stored snapshot with its timeline, in id order (for the team's report).
+    pub async fn snapshots_with_timelines(&self) -> Result<Vec<SnapshotWithTimeline>, StoreError> {
+        self.blocking(|store| {
+            let mut out = Vec::new();
+            for kv in store.snapshots.iter() {
+                let (key, raw) = kv?;
+                let ticket: Ticket = decode(&raw, &String::from_utf8_lossy(&key))?;
+                let timeline = store.timeline(&ticket.id)?;
+                out.push((ticket, timeline));
+            }
+            Ok(out)
+        })
+        .await
+    }
 }
+
+/// A ticket's last-seen snapshot and the statuses the watcher saw it enter.
+pub type SnapshotWithTimeline = (Ticket, Vec<(Status, DateTime<Utc>)>);

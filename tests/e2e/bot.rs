@@ -39,7 +39,7 @@ async fn the_bot_registers_every_command_globally_under_the_application_id() {
         subs,
         [
             "create", "show", "comment", "search", "link", "unlink", "services", "status",
-            "follow", "unfollow", "profile", "config", "board", "notify"
+            "follow", "unfollow", "profile", "config", "board", "notify", "report"
         ]
     );
     let status = &ticket["options"][7];

@@ -16,6 +16,7 @@ mod harness;
 mod notify;
 mod nudges;
 mod ops;
+mod report;
 mod send_to_orange;
 mod shutdown;
 mod soak;

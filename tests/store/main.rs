@@ -173,3 +173,45 @@ fn a_store_failure_keeps_its_cause_up_to_the_core_error() {
         "sled's error is in the chain: {chain:?}"
     );
 }
+
+#[tokio::test]
+async fn every_snapshot_comes_back_with_its_timeline_after_a_reopen() {
+    let dir = tempfile::tempdir().expect("dir");
+    let at = |h: i64| Utc::now() - chrono::TimeDelta::hours(h);
+    {
+        let store = Store::open(dir.path()).expect("opens");
+        store
+            .put_snapshot(&ticket(tid(2), Status::Submitted))
+            .await
+            .expect("baseline");
+        for (status, when) in [(Status::Ongoing, at(5)), (Status::Restored, at(2))] {
+            store
+                .record_with_timeline(&ticket(tid(1), status.clone()), &[], Some((status, when)))
+                .await
+                .expect("recorded");
+        }
+    }
+    let store = Store::open(dir.path()).expect("reopens");
+    let all = store.snapshots_with_timelines().await.expect("read");
+    let seen: Vec<(TicketId, Status, Vec<Status>)> = all
+        .into_iter()
+        .map(|(t, timeline)| {
+            (
+                t.id,
+                t.status,
+                timeline.into_iter().map(|(s, _)| s).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (
+                tid(1),
+                Status::Restored,
+                vec![Status::Ongoing, Status::Restored]
+            ),
+            (tid(2), Status::Submitted, vec![]),
+        ]
+    );
+}

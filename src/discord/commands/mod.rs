@@ -3,6 +3,7 @@
 //! `render`'s words. Handlers only turn options into a `Command`. `send` is the "Send to Orange"
 //! message command, which confirms before it sends.
 
+mod report;
 mod send;
 mod status;
 mod team;
@@ -48,7 +49,8 @@ pub fn all() -> Vec<poise::Command<Data, CommandError>> {
         "team::profile",
         "team::config",
         "team::board",
-        "team::notify"
+        "team::notify",
+        "report::report"
     ),
     subcommand_required
 )]

@@ -559,3 +559,98 @@ async fn the_guild_routes_answer_per_the_spec_and_follow_the_tests_settings() {
         "{refused:?}"
     );
 }
+
+/// A raw multipart message: `payload_json`, then one `files[n]` part per `(n, name, text)`.
+async fn post_multipart(
+    fake: &FakeDiscord,
+    path: &str,
+    payload: &Value,
+    files: &[(u64, &str, &str)],
+) -> reqwest::Response {
+    let boundary = "fake-boundary-42";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"payload_json\"\r\n\
+         Content-Type: application/json\r\n\r\n{payload}\r\n"
+    );
+    for (n, name, text) in files {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"files[{n}]\"; \
+             filename=\"{name}\"\r\nContent-Type: text/csv\r\n\r\n{text}\r\n"
+        ));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client")
+        .post(format!("{}/api/v10{path}", fake.base_url()))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .expect("request")
+}
+
+#[tokio::test]
+async fn uploaded_files_are_kept_and_checked_against_their_declarations() {
+    let fake = FakeDiscord::start().await;
+    let http = serenity_http(&fake);
+    let file = serenity::all::CreateAttachment::bytes(b"a,b\r\n1,2\r\n".to_vec(), "r.csv");
+    let sent = ChannelId::new(CHANNEL_ID)
+        .send_message(&http, CreateMessage::new().content("report").add_file(file))
+        .await
+        .expect("serenity sends a file");
+    assert_eq!(sent.attachments.len(), 1);
+    assert_eq!(sent.attachments[0].filename, "r.csv");
+    assert_eq!(sent.attachments[0].size, 10);
+    let kept = fake.messages_in(CHANNEL_ID);
+    let files = fake.files_of(&kept[0].body);
+    assert_eq!(files.len(), 1);
+    assert_eq!(
+        (files[0].filename.as_str(), files[0].text()),
+        ("r.csv", "a,b\r\n1,2\r\n".to_owned())
+    );
+    assert!(fake.take_failures().is_empty());
+
+    let messages = format!("/channels/{CHANNEL_ID}/messages");
+    let cases = [
+        // An upload nobody declared.
+        (
+            json!({"content": "x", "attachments": []}),
+            vec![(0, "a.csv", "1")],
+            "files[0] is not declared",
+        ),
+        // Declared under another name.
+        (
+            json!({"content": "x", "attachments": [{"id": 0, "filename": "b.csv"}]}),
+            vec![(0, "a.csv", "1")],
+            "differs from the declared",
+        ),
+        // Declared, never uploaded.
+        (
+            json!({"content": "x", "attachments": [{"id": "1", "filename": "c.csv"}]}),
+            vec![],
+            "declared without its files[] part",
+        ),
+        // An empty file.
+        (
+            json!({"content": "x", "attachments": [{"id": 0, "filename": "d.csv"}]}),
+            vec![(0, "d.csv", "")],
+            "files[0] is empty",
+        ),
+    ];
+    for (payload, files, rule) in cases {
+        let (status, answer) =
+            error_code(post_multipart(&fake, &messages, &payload, &files).await).await;
+        assert_eq!(status, 400, "{payload}: {answer}");
+        assert_eq!(answer["code"], 50035);
+        let failures = fake.take_failures();
+        assert!(
+            failures.iter().any(|f| f.contains(rule)),
+            "expected `{rule}`, got {failures:#?}"
+        );
+    }
+}

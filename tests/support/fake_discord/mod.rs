@@ -16,6 +16,7 @@ pub mod mentions;
 pub mod payloads;
 pub mod rest;
 pub mod state;
+pub mod uploads;
 pub mod validate;
 
 use std::net::SocketAddr;
@@ -169,6 +170,19 @@ impl FakeDiscord {
             state.dump()
         );
         state.message_json(id)
+    }
+
+    /// The files attached to a message `body` (as the fake stored it), in its order.
+    pub fn files_of(&self, body: &Value) -> Vec<uploads::StoredFile> {
+        let state = self.state();
+        body["attachments"]
+            .as_array()
+            .map(|a| a.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|a| a["id"].as_str()?.parse::<u64>().ok())
+            .filter_map(|id| state.files.get(&id).cloned())
+            .collect()
     }
 
     /// The messages of a channel (or thread), in creation order.

@@ -19,7 +19,7 @@ use super::state::{
     RecordedRequest, State, bot_user, human_user,
 };
 use super::validate::{self, Violation};
-use super::{Shared, mentions, state};
+use super::{Shared, mentions, state, uploads};
 
 /// Every route the fake answers, as `METHOD /spec/path`.
 pub const ROUTES: &[&str] = &[
@@ -153,15 +153,25 @@ async fn handle(
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
+    let mut files = Vec::new();
     let parsed: Result<Option<Value>, String> = if body.is_empty() {
         Ok(None)
     } else if content_type.starts_with("multipart/form-data") {
-        payload_json(content_type, &body).map_err(|e| format!("{label}: {e}"))
+        multipart(content_type, &body)
+            .map(|(json, uploads)| {
+                files = uploads;
+                json
+            })
+            .map_err(|e| format!("{label}: {e}"))
     } else {
         serde_json::from_slice(&body)
             .map(Some)
             .map_err(|e| format!("{label}: body is not JSON ({e})"))
     };
+    let mut parsed = parsed;
+    if let Ok(Some(body)) = &mut parsed {
+        uploads::numeric_ids_as_strings(body);
+    }
     if let (Some(route), Ok(Some(body))) = (route, &parsed) {
         guard_mentions(&shared, route, &label, body);
     }
@@ -192,10 +202,26 @@ async fn handle(
                 body: Some(body),
             },
             None => {
-                let violations = validate_body(&shared, m, body.as_ref());
+                let mut violations = validate_body(&shared, m, body.as_ref());
+                if let Some(b) = body.as_ref().filter(|b| b["attachments"].is_array()) {
+                    violations.extend(uploads::check(b, &files).into_iter().map(|rule| {
+                        Violation {
+                            path: "/attachments".into(),
+                            rule,
+                        }
+                    }));
+                } else if !files.is_empty() {
+                    violations.push(Violation {
+                        path: "/attachments".into(),
+                        rule: "files uploaded without an attachments list".into(),
+                    });
+                }
                 if violations.is_empty() {
-                    let body = body.clone().unwrap_or(Value::Null);
-                    shared.update(|s| answer(s, m, &body, &shared.gateway_url()))
+                    let mut body = body.clone().unwrap_or(Value::Null);
+                    shared.update(|s| {
+                        uploads::store(s, CDN, &mut body, std::mem::take(&mut files));
+                        answer(s, m, &body, &shared.gateway_url())
+                    })
                 } else {
                     shared.update(|s| {
                         for v in &violations {
@@ -255,27 +281,46 @@ fn guard_mentions(shared: &Shared, route: &str, label: &str, body: &Value) {
     }
 }
 
-/// The JSON of a multipart body (serenity sends one for messages with attachments and for forum
-/// posts): its `payload_json` part. File parts are not kept.
-fn payload_json(content_type: &str, body: &[u8]) -> Result<Option<Value>, String> {
+/// Where the fake says uploaded files are served (never fetched).
+const CDN: &str = "https://cdn.discordapp.com/";
+
+/// A multipart body (serenity sends one for messages with attachments and for forum posts): the
+/// JSON of its `payload_json` part, and its `files[n]` uploads.
+fn multipart(
+    content_type: &str,
+    body: &[u8],
+) -> Result<(Option<Value>, Vec<uploads::Upload>), String> {
     let boundary = content_type
         .split("boundary=")
         .nth(1)
         .map(|b| b.trim_matches('"'))
         .ok_or("multipart body without a boundary")?;
-    let body = String::from_utf8_lossy(body);
-    for part in body.split(&format!("--{boundary}")) {
-        let Some((head, content)) = part.split_once("\r\n\r\n") else {
+    let delimiter = format!("--{boundary}");
+    let mut parts: Vec<&[u8]> = Vec::new();
+    let mut rest = body;
+    while let Some(at) = rest
+        .windows(delimiter.len())
+        .position(|w| w == delimiter.as_bytes())
+    {
+        parts.push(&rest[..at]);
+        rest = &rest[at + delimiter.len()..];
+    }
+    parts.push(rest);
+    let mut json = None;
+    for part in &parts {
+        let text = String::from_utf8_lossy(part);
+        let Some((head, content)) = text.split_once("\r\n\r\n") else {
             continue;
         };
         if head.contains("name=\"payload_json\"") {
-            let json = content.strip_suffix("\r\n").unwrap_or(content);
-            return serde_json::from_str(json)
-                .map(Some)
-                .map_err(|e| format!("payload_json is not JSON ({e})"));
+            let content = content.strip_suffix("\r\n").unwrap_or(content);
+            json = Some(
+                serde_json::from_str(content)
+                    .map_err(|e| format!("payload_json is not JSON ({e})"))?,
+            );
         }
     }
-    Ok(None)
+    Ok((json, uploads::parse(&parts)?))
 }
 
 /// Discord's answer to a body that breaks a rule (code 50035), with the path of each problem.

@@ -176,6 +176,8 @@ pub struct State {
     pub dm_channels: HashMap<u64, u64>,
     /// Users whose privacy settings refuse the bot's direct messages (Discord answers 50007).
     pub refuses_dms: std::collections::HashSet<u64>,
+    /// Files uploaded with messages, by attachment id.
+    pub files: HashMap<u64, super::uploads::StoredFile>,
 }
 
 impl State {
@@ -200,6 +202,7 @@ impl State {
             revoked_tokens: Vec::new(),
             dm_channels: HashMap::from([(USER_ID, DM_CHANNEL_ID)]),
             refuses_dms: Default::default(),
+            files: HashMap::new(),
         };
         let channels = [
             (CHANNEL_ID, 0, "tickets"),
@@ -349,7 +352,7 @@ impl State {
             "mention_everyone": false,
             "mentions": [],
             "mention_roles": [],
-            "attachments": [],
+            "attachments": or_empty("attachments"),
             "embeds": or_empty("embeds"),
             "components": or_empty("components"),
             "pinned": msg.pinned,
