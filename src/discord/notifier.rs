@@ -138,6 +138,7 @@ impl Notifier for DiscordNotifier {
                         .and_then(|c| c.into_iter().find(|c| c.transport == Transport::Discord));
                     notice::feed(n, ticket, home.as_ref())
                 }
+                Audience::Digest => crate::render::digest::notice(n),
             };
             channel
                 .send_message(

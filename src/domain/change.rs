@@ -26,6 +26,10 @@ pub enum Change {
     },
     /// A ticket the watcher saw for the first time, new since its last look (team feeds).
     Opened,
+    /// A feed channel's daily digest (not a change of one ticket; see [`Notification::digest`]).
+    ///
+    /// [`Notification::digest`]: super::Notification::digest
+    Digest(Box<super::Digest>),
 }
 
 impl Change {
@@ -55,6 +59,7 @@ impl Change {
                 to.as_deref().unwrap_or_default()
             ),
             Change::Opened => "o".into(),
+            Change::Digest(d) => format!("g:{}", d.day),
         }
     }
 }

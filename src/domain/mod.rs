@@ -5,6 +5,7 @@
 mod board;
 mod change;
 mod conversation;
+mod digest;
 mod ids;
 mod search;
 mod status;
@@ -16,6 +17,7 @@ pub use conversation::{
     Actor, Audience, AuditEntry, Conversation, KEY_LEN, Notification, Permission, Subscription,
     TeamId, TeamSettings, Transport,
 };
+pub use digest::{Digest, Oldest, WAITING_NAMED};
 pub use ids::{IdError, ServiceNumber, TechnicalNumber, TicketId};
 pub use search::{
     ApiStatus, ComponentStatus, SearchPage, SearchQuery, SortColumn, UnreadableTicket,

@@ -463,6 +463,7 @@ pub fn changes(t: &Ticket, changes: &[Change]) -> Card {
                 t.created.as_ref().map(date).unwrap_or_else(|| "now".into()),
                 true,
             ),
+            Change::Digest(_) => card,
         };
     }
     card.fit()

@@ -136,6 +136,7 @@ pub fn thread(
             Change::ResolutionSet(at) => lines.push(format!("Resolved {}.", relative(at))),
             Change::NotesAdded(_) | Change::DescriptionChanged { .. } => for_card.push(c.clone()),
             Change::Opened => lines.push(format!("Ticket {} opened.", n.ticket)),
+            Change::Digest(_) => {}
         }
     }
     let cards = match (for_card.is_empty(), ticket) {

@@ -9,6 +9,7 @@
 //! - `views`: saved views (the queries behind paging buttons; the newest [`VIEWS_KEPT`] are kept);
 //! - `boards`: the status board each conversation keeps (its message, what it shows);
 //! - `watcher`: the watcher's own bookkeeping (what the team feeds have seen, named values);
+//! - `digests`: per feed channel, the last day whose digest was queued (with the digest);
 //! - `schema`: opening, the schema version; `codec`: how keys and values are stored;
 //!   `private`: the directory and files kept readable by their owner only; `error`: [`StoreError`].
 //!
@@ -25,6 +26,7 @@
 mod audit;
 mod boards;
 mod codec;
+mod digests;
 mod error;
 mod links;
 mod outbox;

@@ -8,12 +8,14 @@
 //!   no notes; a get reads one ticket with its notes.
 //! - `tickets`: the pass over followed tickets; `feeds`: the pass for team feeds;
 //! - `deliver`: the outbox to a [`Notifier`] (Discord threads and channels, the console).
+//! - `digest`: each feed channel's daily digest, queued when due (schedule decision pure, tested).
 //!
 //! Exactly once: a pass diffs a ticket against its stored snapshot and writes the notifications
 //! and the new snapshot in one transaction; the deliverer removes an entry only after the notifier
 //! delivered it, and the notifier makes a repeated delivery harmless (a Discord nonce, a marker).
 
 mod deliver;
+mod digest;
 mod feeds;
 mod plan;
 mod tickets;
@@ -28,6 +30,7 @@ use crate::domain::{Conversation, Notification, Ticket};
 use crate::orange::OrangeError;
 
 pub use crate::core::DeliveryError;
+pub use digest::{Due, Schedule, due};
 pub use plan::NON_FINAL;
 
 /// Delivers notifications to the conversations of one transport, and keeps its status boards.
@@ -72,6 +75,8 @@ pub struct PassOutcome {
     pub store_errors: usize,
     /// What the pass did to the status boards (after the outbox).
     pub boards: BoardRefresh,
+    /// Daily digests queued (counted in `queued` too).
+    pub digests: usize,
 }
 
 impl PassOutcome {
@@ -162,6 +167,9 @@ impl<N: Notifier> Watcher<N> {
                 _ = stop.cancelled() => {}
                 _ = self.check_feeds(&seen, &mut out, &mut failures) => {}
             }
+        }
+        if !stop.is_cancelled() {
+            self.queue_digests(&mut out, &mut failures).await;
         }
         self.deliver(&mut out, stop).await;
         if !stop.is_cancelled() {
@@ -293,6 +301,7 @@ fn log_pass(o: &PassOutcome) {
         orange_down = o.orange_down,
         boards_posted = o.boards.posted,
         boards_edited = o.boards.edited,
+        digests = o.digests,
         "watcher pass"
     );
 }
