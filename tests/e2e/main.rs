@@ -10,6 +10,7 @@ mod bot;
 mod cards;
 mod check;
 mod crash;
+mod digest;
 mod faults;
 mod harness;
 mod ops;
