@@ -200,8 +200,10 @@ impl<N: Notifier> Watcher<N> {
                     back = self.orange_is_back() => back,
                 };
                 if !back {
-                    // Discord may be fine: what is already in the outbox still goes out.
+                    // Discord may be fine: what is already in the outbox still goes out, and
+                    // a digest due now (built from the store alone) with it.
                     let mut out = PassOutcome::default();
+                    self.queue_digests(&mut out, &mut Failures::default()).await;
                     self.deliver(&mut out, &stop).await;
                     if stop.is_cancelled() {
                         log_stopped(&out);
