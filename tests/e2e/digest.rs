@@ -200,6 +200,7 @@ async fn the_digest_is_posted_once_a_day_at_its_time_with_the_days_figures_even_
     assert!(text.contains(&format!("**{waiting}**")), "{text}");
     assert!(lines[5].starts_with("-# ref "), "{text}");
     assert_eq!(posted[0].body["nonce"].as_str().map(str::len), Some(25));
+    eprintln!("discord digest:\n{text}");
     assert!(!elsewhere.as_str().is_empty());
 
     let later = watcher.poll_once().await;
@@ -254,18 +255,26 @@ async fn a_console_following_the_feed_gets_the_same_digest_as_discord() {
     assert_eq!(on_console.poll_once().await.digests, 0);
     assert_eq!(on_discord.poll_once().await.digests, 0);
 
+    let waiting = create_at_orange(&bot, "Needs access to the customer's site").await;
+    bot.sandbox()
+        .set_status(&waiting, Status::Frozen, Some("Site access".into()))
+        .expect("status");
     bot.advance_clock(Duration::from_secs(31 * 60));
-    // One pass queues both channels' digests; each transport delivers its own.
+    // One pass sees the new ticket, then queues both channels' digests; each transport delivers
+    // its own.
+    // (Each also gets the new ticket's feed line.)
     let queued = on_console.poll_once().await;
-    assert_eq!((queued.digests, queued.delivered), (2, 1), "{queued:?}");
+    assert_eq!((queued.digests, queued.delivered), (2, 2), "{queued:?}");
     let delivered = on_discord.poll_once().await;
     assert_eq!(
         (delivered.digests, delivered.delivered),
-        (0, 1),
+        (0, 2),
         "{delivered:?}"
     );
 
-    let shown = console.news();
+    let news = console.news();
+    assert_eq!(news.matches("[digest] ").count(), 1, "{news}");
+    let shown = &news[news.find("[digest] ").unwrap_or_default()..];
     let posted = digests(&bot);
     assert_eq!(posted.len(), 1);
     let discord_text = text::plain(posted[0].content());
@@ -283,7 +292,7 @@ async fn a_console_following_the_feed_gets_the_same_digest_as_discord() {
         console_text
             .lines()
             .nth(1)
-            .is_some_and(|l| l == "Opened 0 · restored 0 · closed 0")
+            .is_some_and(|l| l == "Opened 1 · restored 0 · closed 0")
     );
     assert_eq!(on_console.poll_once().await.digests, 0);
     assert!(console.news().is_empty(), "once");
