@@ -143,7 +143,7 @@ impl<N: Notifier> Watcher<N> {
         }
     }
 
-    /// One pass: followed tickets, team feeds, then the outbox.
+    /// One pass: followed tickets, team feeds, the daily digests due, then the outbox.
     pub async fn poll_once(&mut self) -> PassOutcome {
         self.pass(&CancellationToken::new()).await
     }

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveTime, Utc};
+use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 use orange_ticket_bot::console::{Console, ConsoleNotifier};
 use orange_ticket_bot::domain::{
     Contact, NewTicket, ServiceNumber, Status, TechnicalNumber, Ticket, TicketId,
@@ -188,10 +188,19 @@ async fn the_digest_is_posted_once_a_day_at_its_time_with_the_days_figures_even_
     let text = posted[0].content().to_owned();
     let lines: Vec<&str> = text.lines().collect();
     let day = due.with_timezone(&chrono_tz::Europe::Paris).date_naive();
+    // 24 h, but 23 h or 25 h when the day changes to or from summer time.
+    let eight = |d: chrono::NaiveDate| {
+        let local = d.and_hms_opt(8, 0, 0).expect("08:00");
+        chrono_tz::Europe::Paris
+            .from_local_datetime(&local)
+            .single()
+            .expect("08:00 exists once in Paris")
+    };
+    let hours = (eight(day) - eight(day.pred_opt().expect("a day"))).num_hours();
     assert_eq!(
         lines[0],
         format!(
-            "**Daily digest · {}** — the 24 h to 08:00 Europe/Paris",
+            "**Daily digest · {}** — the {hours} h to 08:00 Europe/Paris",
             day.format("%A %-d %B %Y")
         )
     );
