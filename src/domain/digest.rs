@@ -201,4 +201,27 @@ mod tests {
         assert_eq!(ld2.open, vec![(Status::Restored, 1)]);
         assert_eq!(ld2.waiting_total, 0);
     }
+
+    #[test]
+    fn a_digest_key_is_per_channel_and_day_whatever_it_says() {
+        use crate::domain::{Conversation, Notification};
+        let day = NaiveDate::from_ymd_opt(2026, 11, 28).expect("day");
+        let quiet = Digest::compute(day, (at(0), at(24)), "UTC", &Subscription::default(), []);
+        let key = |channel: u64, d: &Digest| {
+            Notification::digest(Conversation::discord(channel), d.clone(), at(30)).key
+        };
+        let busy = Digest {
+            opened: 5,
+            ..quiet.clone()
+        };
+        assert_eq!(key(1, &quiet), key(1, &busy), "the same day's digest");
+        assert_ne!(key(1, &quiet), key(2, &quiet), "per channel");
+        let tomorrow = Digest {
+            day: day.succ_opt().expect("day"),
+            ..quiet.clone()
+        };
+        assert_ne!(key(1, &quiet), key(1, &tomorrow), "per day");
+        // Pinned: a key queued by one build must be recognised by the next.
+        assert_eq!(key(1, &quiet), "b9ycqy6l68pv2a46wyxtrvzl3");
+    }
 }
