@@ -70,6 +70,7 @@ pub struct Settings {
     pub sandbox: SandboxSettings,
     pub telemetry: TelemetrySettings,
     pub ops: OpsSettings,
+    pub digest: DigestSettings,
     /// Filled from the environment, never from a file.
     #[serde(skip)]
     pub secrets: Secrets,
@@ -245,6 +246,43 @@ impl NudgeSettings {
     }
 }
 
+/// `[digest]`: each feed channel's daily digest.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DigestSettings {
+    pub enabled: bool,
+    /// The local time it is posted, `HH:MM`.
+    pub at: String,
+    /// An IANA time zone name, e.g. `Europe/Paris`.
+    pub time_zone: String,
+}
+
+impl DigestSettings {
+    /// The local time of day, checked.
+    pub fn local_time(&self) -> Result<chrono::NaiveTime, ConfigError> {
+        chrono::NaiveTime::parse_from_str(self.at.trim(), "%H:%M").map_err(|_| {
+            ConfigError::Invalid {
+                key: "digest.at".into(),
+                expected: format!("a local time HH:MM such as 08:00, not `{}`", self.at),
+            }
+        })
+    }
+
+    /// The time zone, checked.
+    pub fn zone(&self) -> Result<chrono_tz::Tz, ConfigError> {
+        self.time_zone
+            .trim()
+            .parse()
+            .map_err(|_| ConfigError::Invalid {
+                key: "digest.time_zone".into(),
+                expected: format!(
+                    "an IANA time zone name such as Europe/Paris or UTC, not `{}`",
+                    self.time_zone
+                ),
+            })
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SandboxSettings {
@@ -398,7 +436,15 @@ impl Settings {
         self.validate_sandbox()?;
         self.validate_headers()?;
         self.validate_ops()?;
-        self.validate_credentials()
+        self.validate_credentials()?;
+        self.validate_digest()
+    }
+
+    /// The digest's time and zone are checked even while it is off, so turning it on cannot
+    /// fail later.
+    fn validate_digest(&self) -> Result<(), ConfigError> {
+        self.digest.local_time()?;
+        self.digest.zone().map(drop)
     }
 
     /// The metrics listener stays on loopback unless `ops.allow_public` says otherwise.
@@ -751,5 +797,28 @@ mod tests {
             assert_eq!(s.telemetry.format, LogFormat::Json);
             Ok(())
         });
+    }
+
+    #[test]
+    fn a_bad_digest_time_or_zone_names_its_key() {
+        for (key, value) in [
+            ("digest.time_zone", "Europe/Pariss"),
+            ("digest.at", "8am"),
+            ("digest.at", "25:00"),
+        ] {
+            let bad = base().merge(Serialized::default(key, value));
+            let err = Settings::from_figment(bad, Secrets::default())
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with(&format!("{key} is invalid")), "{err}");
+        }
+        let fine = base()
+            .merge(Serialized::default("digest.time_zone", "America/New_York"))
+            .merge(Serialized::default("digest.at", "17:30"));
+        let settings = Settings::from_figment(fine, Secrets::default()).expect("loads");
+        assert_eq!(
+            settings.digest.zone().ok(),
+            Some(chrono_tz::America::New_York)
+        );
     }
 }

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::core::BoardSurface;
 use crate::domain::{Audience, Notification, Status, Ticket, Transport};
-use crate::render::{notice, text};
+use crate::render::{digest, notice, text};
 use crate::store::Store;
 use crate::watcher::{DeliveryError, Notifier};
 
@@ -46,8 +46,15 @@ impl Notifier for ConsoleNotifier {
         let reply = match n.audience {
             Audience::Thread | Audience::Reporter => notice::thread(n, ticket, &self.timeline(n)),
             Audience::Feed => notice::feed(n, ticket, None),
+            Audience::Digest => digest::notice(n),
         };
-        let mut shown = format!("[ticket {}] {}", n.ticket, text::reply(&reply));
+        let about = match n.audience {
+            Audience::Digest => "digest".to_owned(),
+            Audience::Thread | Audience::Feed | Audience::Reporter => {
+                format!("ticket {}", n.ticket)
+            }
+        };
+        let mut shown = format!("[{about}] {}", text::reply(&reply));
         if !shown.ends_with('\n') {
             shown.push('\n');
         }

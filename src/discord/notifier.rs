@@ -137,7 +137,7 @@ impl Notifier for DiscordNotifier {
                     .map_err(|e| classify(self.core.metrics(), e))?
                     .id
             }
-            Audience::Thread | Audience::Feed => ChannelId::new(id),
+            Audience::Thread | Audience::Feed | Audience::Digest => ChannelId::new(id),
         };
         // Past the nonce window only the reference line tells; a channel whose history the bot
         // may not read gets the message again rather than never.
@@ -170,6 +170,7 @@ impl Notifier for DiscordNotifier {
                         .and_then(|c| c.into_iter().find(|c| c.transport == Transport::Discord));
                     notice::feed(n, ticket, home.as_ref())
                 }
+                Audience::Digest => crate::render::digest::notice(n),
             };
             let mut message = message(&self.banner().reply(&reply), &n.key);
             if notice::is_nudge(n) {

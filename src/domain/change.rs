@@ -32,6 +32,10 @@ pub enum Change {
         status: Status,
         since: DateTime<Utc>,
     },
+    /// A feed channel's daily digest (not a change of one ticket; see [`Notification::digest`]).
+    ///
+    /// [`Notification::digest`]: super::Notification::digest
+    Digest(Box<super::Digest>),
 }
 
 impl Change {
@@ -64,6 +68,7 @@ impl Change {
             Change::Quiet { status, since } => {
                 format!("q:{}:{}", status.as_wire(), since.timestamp_millis())
             }
+            Change::Digest(d) => format!("g:{}", d.day),
         }
     }
 }

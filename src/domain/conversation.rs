@@ -187,6 +187,8 @@ pub enum Audience {
     /// The person who opened the ticket, by direct message (opt-in); the conversation's id is
     /// the user's.
     Reporter,
+    /// A feed channel's daily digest.
+    Digest,
 }
 
 /// A notification waiting to be delivered to a conversation. Delivery is at-least-once from the
@@ -220,6 +222,7 @@ impl Notification {
             Audience::Thread => "thread",
             Audience::Feed => "feed",
             Audience::Reporter => "reporter",
+            Audience::Digest => "digest",
         };
         let mut material = format!("{}\u{0}{ticket}\u{0}{audience_name}", conversation.key());
         for c in &changes {
@@ -234,6 +237,37 @@ impl Notification {
             created,
             audience,
         }
+    }
+}
+
+impl Notification {
+    /// A feed channel's digest of one day. It concerns no one ticket: its `ticket` is the
+    /// placeholder `digest-<day>` (no snapshot or thread has that id). Its key depends on the
+    /// conversation and the day only, so the digest of a day is one message whatever it says.
+    pub fn digest(
+        conversation: Conversation,
+        digest: super::Digest,
+        created: DateTime<Utc>,
+    ) -> Self {
+        let day = digest.day;
+        let key = delivery_key(&format!("{}\u{0}digest\u{0}{day}", conversation.key()));
+        Notification {
+            key,
+            conversation,
+            // A date's letters, digits and dashes always make a valid id.
+            ticket: TicketId::parse(&format!("digest-{day}")).expect("a valid placeholder id"),
+            changes: vec![Change::Digest(Box::new(digest))],
+            created,
+            audience: Audience::Digest,
+        }
+    }
+
+    /// The digest this notification carries, if it is one.
+    pub fn as_digest(&self) -> Option<&super::Digest> {
+        self.changes.iter().find_map(|c| match c {
+            Change::Digest(d) => Some(d.as_ref()),
+            _ => None,
+        })
     }
 }
 

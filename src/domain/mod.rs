@@ -6,6 +6,7 @@ mod board;
 mod change;
 mod clocks;
 mod conversation;
+mod digest;
 mod ids;
 mod report;
 mod search;
@@ -19,6 +20,7 @@ pub use conversation::{
     Actor, Audience, AuditEntry, Conversation, KEY_LEN, Notification, Opener, Permission,
     Subscription, TeamId, TeamSettings, Transport,
 };
+pub use digest::{Digest, Oldest, WAITING_NAMED};
 pub use ids::{IdError, ServiceNumber, TechnicalNumber, TicketId};
 pub use report::{Figures, Period, Report, Spread, TicketClocks, percentile, report};
 pub use search::{

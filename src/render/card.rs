@@ -491,6 +491,7 @@ pub fn changes(t: &Ticket, changes: &[Change]) -> Card {
             Change::Quiet { since, .. } => {
                 card.field("No update from Orange since", date(since), true)
             }
+            Change::Digest(_) => card,
         };
     }
     card.fit()

@@ -4,6 +4,7 @@
 pub mod banner;
 pub mod board;
 pub mod card;
+pub mod digest;
 pub mod notice;
 pub mod reply;
 pub mod report;

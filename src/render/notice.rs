@@ -100,6 +100,7 @@ pub fn thread(
             Change::NotesAdded(_) | Change::DescriptionChanged { .. } => for_card.push(c.clone()),
             Change::Opened => lines.push(format!("Ticket {} opened.", n.ticket)),
             Change::Quiet { status, since } => lines.push(quiet_line(status, since)),
+            Change::Digest(_) => {}
         }
     }
     let cards = match (for_card.is_empty(), ticket) {

@@ -10,6 +10,7 @@
 //! - `reporters`: who opened each ticket, and who wants a direct message when theirs move on;
 //! - `boards`: the status board each conversation keeps (its message, what it shows);
 //! - `watcher`: the watcher's own bookkeeping (what the team feeds have seen, named values);
+//! - `digests`: per feed channel, the last day whose digest was queued (with the digest);
 //! - `schema`: opening, the schema version; `codec`: how keys and values are stored;
 //!   `private`: the directory and files kept readable by their owner only; `error`: [`StoreError`].
 //!
@@ -26,6 +27,7 @@
 mod audit;
 mod boards;
 mod codec;
+mod digests;
 mod error;
 mod links;
 mod outbox;

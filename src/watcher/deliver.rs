@@ -90,7 +90,7 @@ impl<N: Notifier> Watcher<N> {
                     "conversation is gone: unlinked, its notifications dropped");
                 let forgotten = match n.audience {
                     Audience::Thread => store.unlink(&n.conversation).await.map(drop),
-                    Audience::Feed => forget_feed(store, &n.conversation).await,
+                    Audience::Feed | Audience::Digest => forget_feed(store, &n.conversation).await,
                     Audience::Reporter => Ok(()),
                 };
                 if let Err(e) = forgotten {

@@ -9,12 +9,14 @@
 //! - `tickets`: the pass over followed tickets; `feeds`: the pass for team feeds;
 //! - `nudges`: one message per silence on a ticket Orange has not updated for too long;
 //! - `deliver`: the outbox to a [`Notifier`] (Discord threads and channels, the console).
+//! - `digest`: each feed channel's daily digest, queued when due (schedule decision pure, tested).
 //!
 //! Exactly once: a pass diffs a ticket against its stored snapshot and writes the notifications
 //! and the new snapshot in one transaction; the deliverer removes an entry only after the notifier
 //! delivered it, and the notifier makes a repeated delivery harmless (a Discord nonce, a marker).
 
 mod deliver;
+mod digest;
 mod feeds;
 mod nudges;
 mod plan;
@@ -30,6 +32,7 @@ use crate::domain::{Conversation, Notification, Ticket};
 use crate::orange::OrangeError;
 
 pub use crate::core::DeliveryError;
+pub use digest::{Due, Schedule, due};
 pub use plan::NON_FINAL;
 
 /// Delivers notifications to the conversations of one transport, and keeps its status boards.
@@ -76,6 +79,8 @@ pub struct PassOutcome {
     pub nudges: usize,
     /// What the pass did to the status boards (after the outbox).
     pub boards: BoardRefresh,
+    /// Daily digests queued (counted in `queued` too).
+    pub digests: usize,
 }
 
 impl PassOutcome {
@@ -142,7 +147,7 @@ impl<N: Notifier> Watcher<N> {
         }
     }
 
-    /// One pass: followed tickets, team feeds, then the outbox.
+    /// One pass: followed tickets, team feeds, the daily digests due, then the outbox.
     pub async fn poll_once(&mut self) -> PassOutcome {
         self.pass(&CancellationToken::new()).await
     }
@@ -169,6 +174,7 @@ impl<N: Notifier> Watcher<N> {
         }
         if !stop.is_cancelled() {
             self.check_nudges(&mut out, &mut failures).await;
+            self.queue_digests(&mut out, &mut failures).await;
         }
         self.deliver(&mut out, stop).await;
         if !stop.is_cancelled() {
@@ -199,8 +205,10 @@ impl<N: Notifier> Watcher<N> {
                     back = self.orange_is_back() => back,
                 };
                 if !back {
-                    // Discord may be fine: what is already in the outbox still goes out.
+                    // Discord may be fine: what is already in the outbox still goes out, and
+                    // a digest due now (built from the store alone) with it.
                     let mut out = PassOutcome::default();
+                    self.queue_digests(&mut out, &mut Failures::default()).await;
                     self.deliver(&mut out, &stop).await;
                     if stop.is_cancelled() {
                         log_stopped(&out);
@@ -301,6 +309,7 @@ fn log_pass(o: &PassOutcome) {
         nudges = o.nudges,
         boards_posted = o.boards.posted,
         boards_edited = o.boards.edited,
+        digests = o.digests,
         "watcher pass"
     );
 }

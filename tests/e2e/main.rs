@@ -11,6 +11,7 @@ mod cards;
 mod changes;
 mod check;
 mod crash;
+mod digest;
 mod faults;
 mod harness;
 mod notify;
