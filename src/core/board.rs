@@ -86,7 +86,8 @@ impl Core {
         let mut tickets = Vec::with_capacity(homes.len());
         for (id, conversations) in homes {
             if let Some(ticket) = self.store.snapshot(&id)? {
-                tickets.push((ticket, conversations));
+                let timeline = self.store.timeline(&id)?;
+                tickets.push((ticket, conversations, timeline));
             }
         }
         Ok(Board::from_tickets(tickets))

@@ -1,9 +1,10 @@
 //! The team's status board: every open ticket the bot tracks, grouped by status, as the watcher's
 //! snapshots last saw it; and where a transport keeps a board posted ([`BoardPost`]).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::clocks::Clocks;
 use super::conversation::delivery_key;
 use super::{Conversation, ServiceNumber, Status, Ticket, TicketId};
 
@@ -20,6 +21,10 @@ pub struct BoardEntry {
     pub updated: Option<DateTime<Utc>>,
     /// The conversations that follow it (its thread first).
     pub homes: Vec<Conversation>,
+    /// How long Orange took to restore the service, once it did (its SLA clock; the others run
+    /// with time and are read from `opened`).
+    #[serde(default)]
+    pub restored_after: Option<TimeDelta>,
 }
 
 /// Every open tracked ticket, in status order (lifecycle order, unknown statuses last), oldest
@@ -48,13 +53,20 @@ fn status_rank(s: &Status) -> usize {
 }
 
 impl Board {
-    /// The board of `tickets` (each with the conversations that follow it); final tickets are
-    /// left out.
-    pub fn from_tickets(tickets: impl IntoIterator<Item = (Ticket, Vec<Conversation>)>) -> Self {
+    /// The board of `tickets`, each with the conversations that follow it and the statuses the
+    /// watcher saw it enter; final tickets are left out.
+    pub fn from_tickets(
+        tickets: impl IntoIterator<Item = (Ticket, Vec<Conversation>, Vec<(Status, DateTime<Utc>)>)>,
+    ) -> Self {
         let mut entries: Vec<BoardEntry> = tickets
             .into_iter()
-            .filter(|(t, _)| !t.status.is_final())
-            .map(|(t, homes)| BoardEntry {
+            .filter(|(t, _, _)| !t.status.is_final())
+            .map(|(t, homes, timeline)| BoardEntry {
+                // The restore clock does not depend on the moment it is read at.
+                restored_after: t
+                    .created
+                    .and_then(|opened| Clocks::of(&t, &timeline, opened))
+                    .and_then(|c| c.restore),
                 updated: last_update(&t),
                 id: t.id,
                 status: t.status,
@@ -136,15 +148,16 @@ mod tests {
     #[test]
     fn the_board_keeps_open_tickets_grouped_in_lifecycle_order_oldest_first() {
         let board = Board::from_tickets([
-            (ticket("300", Status::Ongoing, 30), vec![]),
-            (ticket("100", Status::Closed, 10), vec![]),
-            (ticket("200", Status::Submitted, 20), vec![]),
-            (ticket("400", Status::Ongoing, 5), vec![]),
+            (ticket("300", Status::Ongoing, 30), vec![], vec![]),
+            (ticket("100", Status::Closed, 10), vec![], vec![]),
+            (ticket("200", Status::Submitted, 20), vec![], vec![]),
+            (ticket("400", Status::Ongoing, 5), vec![], vec![]),
             (
                 ticket("500", Status::Other("pending_vendor".into()), 1),
                 vec![],
+                vec![],
             ),
-            (ticket("600", Status::Errored, 1), vec![]),
+            (ticket("600", Status::Errored, 1), vec![], vec![]),
         ]);
         let ids: Vec<&str> = board.entries.iter().map(|e| e.id.as_str()).collect();
         assert_eq!(ids, ["200", "400", "300", "500"]);
@@ -188,10 +201,26 @@ mod tests {
 
     #[test]
     fn the_fingerprint_changes_with_what_the_board_shows_only() {
-        let a = Board::from_tickets([(ticket("1", Status::Ongoing, 1), vec![])]);
-        let same = Board::from_tickets([(ticket("1", Status::Ongoing, 1), vec![])]);
-        let moved = Board::from_tickets([(ticket("1", Status::Restored, 1), vec![])]);
+        let a = Board::from_tickets([(ticket("1", Status::Ongoing, 1), vec![], vec![])]);
+        let same = Board::from_tickets([(ticket("1", Status::Ongoing, 1), vec![], vec![])]);
+        let moved = Board::from_tickets([(ticket("1", Status::Restored, 1), vec![], vec![])]);
         assert_eq!(a.fingerprint(), same.fingerprint());
         assert_ne!(a.fingerprint(), moved.fingerprint());
+    }
+
+    #[test]
+    fn a_restored_ticket_carries_its_time_to_restore_and_it_does_not_move_with_time() {
+        let mut t = ticket("7", Status::Restored, 1_000);
+        t.status_change.date = Some(at(1_000 + 6 * 3_600));
+        let timeline = vec![
+            (Status::Ongoing, at(1_000 + 3_600)),
+            (Status::Restored, at(1_000 + 6 * 3_600)),
+        ];
+        let board = Board::from_tickets([(t.clone(), vec![], timeline.clone())]);
+        assert_eq!(board.entries[0].restored_after, Some(TimeDelta::hours(6)));
+        let again = Board::from_tickets([(t, vec![], timeline)]);
+        assert_eq!(board.fingerprint(), again.fingerprint());
+        let ongoing = Board::from_tickets([(ticket("8", Status::Ongoing, 1_000), vec![], vec![])]);
+        assert_eq!(ongoing.entries[0].restored_after, None);
     }
 }

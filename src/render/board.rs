@@ -39,6 +39,9 @@ fn line(e: &BoardEntry, times: Times) -> String {
         parts.push(s.to_string());
     }
     parts.push(format!("opened {}", when(e.opened.as_ref(), times)));
+    if let Some(d) = e.restored_after {
+        parts.push(format!("restored after {}", duration(d)));
+    }
     parts.push(format!("updated {}", when(e.updated.as_ref(), times)));
     let mut line = parts.join(" · ");
     if let Some(d) = e.description.as_deref().filter(|d| !d.trim().is_empty()) {
@@ -133,7 +136,11 @@ mod tests {
                     status,
                 )
             };
-            (t, vec![Conversation::discord(1_000_000_000_000 + i as u64)])
+            (
+                t,
+                vec![Conversation::discord(1_000_000_000_000 + i as u64)],
+                Vec::new(),
+            )
         }))
     }
 
