@@ -3,14 +3,13 @@
 //! those through a [`BoardSurface`] — one edit per board per pass at most, and only when what it
 //! shows changed.
 
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use super::{Core, CoreError, DeliveryError};
-use crate::domain::{Actor, Board, BoardPost, Conversation, Permission, TicketId};
+use crate::domain::{Actor, Board, BoardPost, Conversation, Permission};
 
 /// What a `board` command asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,12 +30,15 @@ pub trait BoardSurface: Sync {
         false
     }
 
-    /// Posts `board` in `at`; returns the message's id. `key` makes a repeated post harmless.
+    /// Posts `board` in `at`; returns the message's id. `key` makes a repeated post harmless;
+    /// `first_tried` is when the board was asked for (a post that may have landed before a crash
+    /// long ago is looked for first).
     fn post_board(
         &self,
         _at: &Conversation,
         _board: &Board,
         _key: &str,
+        _first_tried: DateTime<Utc>,
     ) -> impl Future<Output = Result<String, DeliveryError>> + Send {
         async { Err(no_boards()) }
     }
@@ -79,10 +81,7 @@ pub struct BoardRefresh {
 impl Core {
     /// The board of every open ticket the bot tracks, from the store alone.
     pub async fn board(&self) -> Result<Board, CoreError> {
-        let mut homes: BTreeMap<TicketId, Vec<Conversation>> = BTreeMap::new();
-        for (conversation, ticket) in self.store.links_by_ticket().await? {
-            homes.entry(ticket).or_default().push(conversation);
-        }
+        let homes = self.store.homes_by_ticket().await?;
         let mut tickets = Vec::with_capacity(homes.len());
         for (id, conversations) in homes {
             if let Some(ticket) = self.store.snapshot(&id)? {
@@ -97,18 +96,24 @@ impl Core {
     /// it at once. Returns the board and whether the conversation already kept one.
     pub(super) async fn keep_board(&self, actor: &Actor) -> Result<(Board, bool), CoreError> {
         self.authorize(actor, Permission::Admin, "board").await?;
-        let here = &actor.conversation;
-        let kept = self.store.board_post(here)?.filter(|p| !p.removing);
-        let already = kept.is_some();
+        let since = Utc::now();
+        // A board being removed is kept instead (its message stays, or is posted again if the
+        // removal got there first).
+        let kept = self
+            .store
+            .update_board_post(&actor.conversation, move |current| {
+                Some(match current {
+                    Some(post) => BoardPost {
+                        removing: false,
+                        ..post
+                    },
+                    None => BoardPost::new(since),
+                })
+            })
+            .await;
+        let already = matches!(&kept, Ok((Some(before), _)) if !before.removing);
         if !already {
-            let post = BoardPost {
-                since: Utc::now(),
-                message: None,
-                fingerprint: None,
-                removing: false,
-            };
-            let stored = self.store.set_board_post(here, &post).await;
-            self.audited(actor, "board", None, stored.map_err(CoreError::from))
+            self.audited(actor, "board", None, kept.map_err(CoreError::from))
                 .await?;
         }
         self.board_requests.notify_one();
@@ -116,23 +121,29 @@ impl Core {
     }
 
     /// Stops keeping the board in the actor's conversation (administrators); the watcher removes
-    /// its message.
+    /// its message (a board not posted yet is forgotten at once).
     pub(super) async fn stop_board(&self, actor: &Actor) -> Result<(), CoreError> {
         self.authorize(actor, Permission::Admin, "board stop")
             .await?;
-        let here = &actor.conversation;
-        let Some(mut post) = self.store.board_post(here)?.filter(|p| !p.removing) else {
+        let stopped = self
+            .store
+            .update_board_post(&actor.conversation, |current| match current {
+                Some(post) if post.message.is_some() => Some(BoardPost {
+                    removing: true,
+                    ..post
+                }),
+                _ => None,
+            })
+            .await;
+        if matches!(
+            &stopped,
+            Ok((None, _)) | Ok((Some(BoardPost { removing: true, .. }), _))
+        ) {
             return Err(CoreError::Invalid(
                 "There is no board here; `/ticket board` posts one.".into(),
             ));
-        };
-        let stored = if post.message.is_some() {
-            post.removing = true;
-            self.store.set_board_post(here, &post).await
-        } else {
-            self.store.remove_board_post(here).await.map(|_| ())
-        };
-        self.audited(actor, "board stop", None, stored.map_err(CoreError::from))
+        }
+        self.audited(actor, "board stop", None, stopped.map_err(CoreError::from))
             .await?;
         self.board_requests.notify_one();
         Ok(())
@@ -145,7 +156,8 @@ impl Core {
 
     /// Brings every board `surface` keeps up to date: posts new ones, edits those whose content
     /// changed, removes stopped ones. A board the transport cannot reach for now waits for the
-    /// next refresh; one whose channel or message is gone is forgotten.
+    /// next refresh; one whose channel or message is gone is forgotten. What a step learnt is
+    /// merged into the board as it is by then (a command may have changed it meanwhile).
     #[tracing::instrument(skip_all)]
     pub async fn refresh_boards(&self, surface: &impl BoardSurface) -> BoardRefresh {
         let mut out = BoardRefresh::default();
@@ -156,16 +168,16 @@ impl Core {
                 return out;
             }
         };
-        let mut board: Option<(Board, String)> = None;
+        let mut built: Option<(Board, String)> = None;
         for (at, post) in posts {
             if !surface.keeps_boards(&at) {
                 continue;
             }
-            if !post.removing && board.is_none() {
+            if !post.removing && built.is_none() {
                 match self.board().await {
                     Ok(b) => {
                         let print = b.fingerprint();
-                        board = Some((b, print));
+                        built = Some((b, print));
                     }
                     Err(e) => {
                         tracing::error!(error = %e, "board not built");
@@ -174,90 +186,187 @@ impl Core {
                     }
                 }
             }
-            self.refresh_one(surface, &at, post, board.as_ref(), &mut out)
+            let print = built.as_ref().map(|(_, p)| p.as_str());
+            let step = next_step(&post, print);
+            let result = match (&step, &built) {
+                (BoardStep::Nothing, _) => {
+                    out.unchanged += 1;
+                    continue;
+                }
+                (BoardStep::Post, Some((board, _))) => surface
+                    .post_board(&at, board, &post.post_key(&at), post.since)
+                    .await
+                    .map(Some),
+                (BoardStep::Edit(message), Some((board, _))) => {
+                    surface.edit_board(&at, message, board).await.map(|()| None)
+                }
+                (BoardStep::Remove(message), _) => {
+                    surface.remove_board(&at, message).await.map(|()| None)
+                }
+                (BoardStep::Forget, _) => Ok(None),
+                (BoardStep::Post | BoardStep::Edit(_), None) => continue,
+            };
+            self.record_step(surface, &at, &post, step, print, result, &mut out)
                 .await;
         }
         out
     }
 
-    async fn refresh_one(
+    /// Merges what a step did into the board as it is now, and counts it.
+    #[allow(clippy::too_many_arguments)] // one call site; the parts are all different
+    async fn record_step(
         &self,
         surface: &impl BoardSurface,
         at: &Conversation,
-        mut post: BoardPost,
-        board: Option<&(Board, String)>,
+        read: &BoardPost,
+        step: BoardStep,
+        print: Option<&str>,
+        result: Result<Option<String>, DeliveryError>,
         out: &mut BoardRefresh,
     ) {
-        let result = match (&post.message, board) {
-            (Some(message), _) if post.removing => match surface.remove_board(at, message).await {
-                Ok(()) | Err(DeliveryError::Gone(_)) => {
-                    out.removed += 1;
-                    self.forget_board(at).await;
-                    return;
+        let since = read.since;
+        let same = move |p: &BoardPost| p.since == since;
+        let merge: Box<dyn Fn(Option<BoardPost>) -> Option<BoardPost> + Send> = match (step, result)
+        {
+            (BoardStep::Post, Ok(Some(message))) => {
+                out.posted += 1;
+                let print = print.map(str::to_owned);
+                let posted = message.clone();
+                let merged = self
+                    .store
+                    .update_board_post(at, move |current| match current {
+                        Some(p) if same(&p) => Some(BoardPost {
+                            message: Some(posted.clone()),
+                            fingerprint: print.clone(),
+                            ..p
+                        }),
+                        other => other,
+                    })
+                    .await;
+                // Stopped (or replaced) while it was being posted: the message is not wanted.
+                let wanted = |after: &Option<BoardPost>| {
+                    after
+                        .as_ref()
+                        .is_some_and(|p| p.message.as_ref() == Some(&message))
+                };
+                if let Ok((_, after)) = &merged
+                    && !wanted(after)
+                    && let Err(e) = surface.remove_board(at, &message).await
+                {
+                    tracing::warn!(conversation = %at, error = %e, "unwanted board message not removed");
                 }
-                Err(e) => Err(e),
-            },
-            (_, None) => return,
-            (None, Some((board, print))) => {
-                match surface.post_board(at, board, &post.post_key(at)).await {
-                    Ok(message) => {
-                        out.posted += 1;
-                        post.message = Some(message);
-                        post.fingerprint = Some(print.clone());
-                        Ok(())
-                    }
-                    Err(e) => Err(e),
-                }
-            }
-            (Some(_), Some((_, print))) if post.fingerprint.as_ref() == Some(print) => {
-                out.unchanged += 1;
-                return;
-            }
-            (Some(message), Some((board, print))) => {
-                match surface.edit_board(at, message, board).await {
-                    Ok(()) => {
-                        out.edited += 1;
-                        post.fingerprint = Some(print.clone());
-                        Ok(())
-                    }
-                    Err(e) => Err(e),
-                }
-            }
-        };
-        match result {
-            Ok(()) => {
-                if let Err(e) = self.store.set_board_post(at, &post).await {
+                if let Err(e) = merged {
                     tracing::error!(conversation = %at, error = %e, "board state not saved");
                 }
+                return;
             }
-            Err(DeliveryError::Retry(why)) => {
+            (BoardStep::Edit(_), Ok(_)) => {
+                out.edited += 1;
+                let print = print.map(str::to_owned);
+                Box::new(move |current| match current {
+                    Some(p) if same(&p) => Some(BoardPost {
+                        fingerprint: print.clone(),
+                        ..p
+                    }),
+                    other => other,
+                })
+            }
+            (BoardStep::Remove(message), Ok(_) | Err(DeliveryError::Gone(_))) => {
+                out.removed += 1;
+                // Kept again meanwhile: its message is gone, so it is posted anew.
+                Box::new(move |current| match current {
+                    Some(p) if same(&p) && p.removing => None,
+                    Some(p) if p.message.as_ref() == Some(&message) => Some(BoardPost {
+                        message: None,
+                        fingerprint: None,
+                        ..p
+                    }),
+                    other => other,
+                })
+            }
+            (BoardStep::Forget, _) | (_, Err(DeliveryError::Gone(_))) => {
+                out.removed += 1;
+                tracing::info!(conversation = %at, "board's channel or message gone; board forgotten");
+                Box::new(move |current| current.filter(|p| !same(p)))
+            }
+            (_, Err(DeliveryError::Retry(why))) => {
                 out.postponed += 1;
                 tracing::warn!(conversation = %at, why, "board not updated; retried next pass");
+                return;
             }
-            Err(DeliveryError::Gone(why)) => {
-                out.removed += 1;
-                tracing::info!(conversation = %at, why, "board's channel or message gone; board forgotten");
-                self.forget_board(at).await;
-            }
-            Err(DeliveryError::Refused(why)) => {
+            (_, Err(DeliveryError::Refused(why))) => {
                 // Not retried until the board changes again (no edit storm on a lost permission).
                 out.postponed += 1;
                 tracing::warn!(conversation = %at, why, "board refused by the transport");
-                if let Some((_, print)) = board {
-                    post.fingerprint = Some(print.clone());
-                    if post.message.is_some()
-                        && let Err(e) = self.store.set_board_post(at, &post).await
-                    {
-                        tracing::error!(conversation = %at, error = %e, "board state not saved");
-                    }
-                }
+                let print = print.map(str::to_owned);
+                Box::new(move |current| match current {
+                    Some(p) if same(&p) && p.message.is_some() && !p.removing => Some(BoardPost {
+                        fingerprint: print.clone(),
+                        ..p
+                    }),
+                    other => other,
+                })
             }
+            (BoardStep::Nothing | BoardStep::Post, Ok(_)) => return,
+        };
+        if let Err(e) = self.store.update_board_post(at, merge).await {
+            tracing::error!(conversation = %at, error = %e, "board state not saved");
+        }
+    }
+}
+
+/// What a board needs next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum BoardStep {
+    Post,
+    Edit(String),
+    Remove(String),
+    /// Stopped before it was ever posted.
+    Forget,
+    Nothing,
+}
+
+/// The next step for `post`, given the fingerprint of the board as it is now (`None` when it is
+/// being removed and was not built).
+fn next_step(post: &BoardPost, print: Option<&str>) -> BoardStep {
+    match (&post.message, post.removing) {
+        (Some(m), true) => BoardStep::Remove(m.clone()),
+        (None, true) => BoardStep::Forget,
+        (None, false) => BoardStep::Post,
+        (Some(_), false) if post.fingerprint.as_deref() == print => BoardStep::Nothing,
+        (Some(m), false) => BoardStep::Edit(m.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn post(message: Option<&str>, print: Option<&str>, removing: bool) -> BoardPost {
+        BoardPost {
+            since: chrono::DateTime::from_timestamp(1, 0).unwrap_or_default(),
+            message: message.map(str::to_owned),
+            fingerprint: print.map(str::to_owned),
+            removing,
         }
     }
 
-    async fn forget_board(&self, at: &Conversation) {
-        if let Err(e) = self.store.remove_board_post(at).await {
-            tracing::error!(conversation = %at, error = %e, "board not forgotten");
-        }
+    #[test]
+    fn a_board_is_posted_once_edited_only_when_it_changed_and_removed_when_stopped() {
+        let now = Some("b");
+        assert_eq!(next_step(&post(None, None, false), now), BoardStep::Post);
+        assert_eq!(
+            next_step(&post(Some("1"), Some("b"), false), now),
+            BoardStep::Nothing
+        );
+        assert_eq!(
+            next_step(&post(Some("1"), Some("a"), false), now),
+            BoardStep::Edit("1".into())
+        );
+        assert_eq!(
+            next_step(&post(Some("1"), Some("b"), true), None),
+            BoardStep::Remove("1".into())
+        );
+        assert_eq!(next_step(&post(None, None, true), None), BoardStep::Forget);
     }
 }

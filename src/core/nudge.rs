@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Core, CoreError, is_bot_note};
 use crate::domain::{Actor, Ticket, TicketId};
+use crate::orange::OrangeError;
 
 /// Since when Orange has said nothing about `t`: its last status change or its newest note that
 /// the bot did not write (asking for an update is not an answer); its opening otherwise.
@@ -53,33 +54,50 @@ pub enum Asked {
     Sent(TicketId),
     /// Someone already asked about this silence; nothing was sent.
     AlreadyAsked(TicketId),
+    /// Orange has given news since the confirmation was shown; nothing was sent.
+    NewsSince(TicketId),
+}
+
+/// What "Ask Orange for an update" would send, for its confirmation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpdateRequest {
+    pub ticket: TicketId,
+    /// The silence it asks about (Send refers to it, so news meanwhile cancels it).
+    pub since: DateTime<Utc>,
+    /// The comment exactly as Orange would receive it, signature included.
+    pub text: String,
 }
 
 impl Core {
     /// The ticket linked to the actor's conversation, the silence it is in and the comment that
     /// asking would send, signed as Orange will receive it. Checks the actor may comment.
-    pub async fn update_request_preview(
-        &self,
-        actor: &Actor,
-    ) -> Result<(TicketId, DateTime<Utc>, String), CoreError> {
+    pub async fn update_request_preview(&self, actor: &Actor) -> Result<UpdateRequest, CoreError> {
         self.comment_room(actor).await?;
-        let (id, since) = self.silence_here(actor)?;
+        let (ticket, since) = self.silence_here(actor)?;
         let text = format!(
             "{}{}",
             super::tickets::attribution(actor),
             update_request(&since)
         );
-        Ok((id, since, text))
+        Ok(UpdateRequest {
+            ticket,
+            since,
+            text,
+        })
     }
 
     /// Sends the update request for the silence the confirmation showed (`since`), once: a
-    /// second confirmation (a double click, another member) of the same silence sends nothing.
+    /// second confirmation (a double click, another member) of the same silence sends nothing,
+    /// and neither does one Orange has answered meanwhile.
     pub async fn ask_for_update(
         &self,
         actor: &Actor,
         since: DateTime<Utc>,
     ) -> Result<Asked, CoreError> {
-        let (id, _) = self.silence_here(actor)?;
+        let (id, now_silent_since) = self.silence_here(actor)?;
+        if now_silent_since != since {
+            return Ok(Asked::NewsSince(id));
+        }
         let key = asked_key(&id);
         let before = self.store.watcher_value(&key)?;
         if before.as_deref() == Some(stamp(&since).as_str()) {
@@ -98,8 +116,11 @@ impl Core {
             .await
         {
             Ok(id) => Ok(Asked::Sent(id)),
+            // It may have reached Orange: the claim stays, so no second comment follows; the
+            // user is told to check the ticket.
+            Err(e @ CoreError::Orange(OrangeError::Uncertain { .. })) => Err(e),
             Err(e) => {
-                // Not sent: the next confirmation may try again.
+                // Certainly not sent: the next confirmation may try again.
                 if let Err(undo) = self
                     .store
                     .swap_watcher_value(&key, Some(&stamp(&since)), before.as_deref())

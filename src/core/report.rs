@@ -2,7 +2,7 @@
 //! watcher stored: each tracked ticket's last snapshot and the statuses it saw the ticket enter.
 //! The report makes no Orange call.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use super::{Core, CoreError};
 use crate::domain::{Clocks, Period, Report, Ticket, TicketClocks, report};
@@ -74,13 +74,20 @@ pub fn period(input: &ReportInput, today: NaiveDate) -> Result<Period, CoreError
     })
 }
 
+/// Years a report may name: chrono reads any signed year, and a period at its edges would
+/// overflow its arithmetic (the day after `to`, thirty days before it).
+const YEARS: std::ops::RangeInclusive<i32> = 1970..=9999;
+
 fn day(what: &str, raw: &str) -> Result<NaiveDate, CoreError> {
-    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| {
-        CoreError::Invalid(format!(
-            "`{what}` must be a day written YYYY-MM-DD (UTC), like 2026-11-01; got `{}`.",
-            raw.trim().chars().take(40).collect::<String>()
-        ))
-    })
+    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+        .ok()
+        .filter(|d| YEARS.contains(&d.year()))
+        .ok_or_else(|| {
+            CoreError::Invalid(format!(
+                "`{what}` must be a day written YYYY-MM-DD (UTC, 1970 to 9999), like 2026-11-01; got `{}`.",
+                raw.trim().chars().take(40).collect::<String>()
+            ))
+        })
 }
 
 #[cfg(test)]
@@ -89,6 +96,41 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+    }
+
+    #[test]
+    fn days_at_the_edges_of_what_chrono_reads_are_refused_not_a_panic() {
+        let today = d("2026-11-28");
+        for raw in [
+            "+262142-12-31",
+            "-262143-01-01",
+            "0000-01-01",
+            "10000-01-01",
+        ] {
+            for input in [
+                ReportInput {
+                    to: Some(raw.into()),
+                    ..ReportInput::default()
+                },
+                ReportInput {
+                    from: Some(raw.into()),
+                    ..ReportInput::default()
+                },
+            ] {
+                let refused = period(&input, today).expect_err(raw);
+                assert!(refused.user_message().contains("1970 to 9999"), "{raw}");
+            }
+        }
+        assert!(
+            period(
+                &ReportInput {
+                    to: Some("9999-12-31".into()),
+                    ..ReportInput::default()
+                },
+                today
+            )
+            .is_ok()
+        );
     }
 
     #[test]

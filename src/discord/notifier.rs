@@ -22,7 +22,7 @@ use crate::render::{Banner, Reply, notice};
 use crate::watcher::{DeliveryError, Notifier};
 
 /// Discord keeps a nonce "for a few minutes"; entries older than this are checked for first.
-const NONCE_TRUSTED: TimeDelta = TimeDelta::minutes(2);
+pub(super) const NONCE_TRUSTED: TimeDelta = TimeDelta::minutes(2);
 /// How many recent messages are searched for an old entry's reference line.
 const LOOK_BACK: u8 = 50;
 
@@ -74,11 +74,23 @@ impl DiscordNotifier {
 
     /// Whether a message with `key` is among the channel's recent ones.
     async fn already_posted(&self, channel: ChannelId, key: &str) -> Result<bool, DeliveryError> {
+        Ok(self.posted_with(channel, key).await?.is_some())
+    }
+
+    /// The recent message of the channel that carries `key`'s reference line, if any.
+    pub(super) async fn posted_with(
+        &self,
+        channel: ChannelId,
+        key: &str,
+    ) -> Result<Option<MessageId>, DeliveryError> {
         let recent = channel
             .messages(self.http.as_ref(), GetMessages::new().limit(LOOK_BACK))
             .await
             .map_err(|e| classify(self.core.metrics(), e))?;
-        Ok(recent.iter().any(|m| notice::has_marker(&m.content, key)))
+        Ok(recent
+            .iter()
+            .find(|m| notice::has_marker(&m.content, key))
+            .map(|m| m.id))
     }
 
     /// Edits the thread's header card to the ticket as just seen. A card that cannot be edited

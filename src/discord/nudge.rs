@@ -30,13 +30,14 @@ pub async fn confirm(
     actor: &Actor,
 ) -> serenity::Result<()> {
     reply.defer_ephemeral(http).await?;
-    let (id, since, text) = match data.core.update_request_preview(actor).await {
-        Ok(preview) => preview,
+    let request = match data.core.update_request_preview(actor).await {
+        Ok(request) => request,
         Err(e) => return finish_with(http, data, reply, Err(e), Vec::new()).await,
     };
+    let id = &request.ticket;
     let send = CustomId::NudgeSend {
         id: id.clone(),
-        since: since.timestamp_millis(),
+        since: request.since.timestamp_millis(),
     };
     let buttons = vec![CreateActionRow::Buttons(vec![
         CreateButton::new(send.encode())
@@ -46,7 +47,7 @@ pub async fn confirm(
             .label("Cancel")
             .style(ButtonStyle::Secondary),
     ])];
-    let words = Reply::text(render::reply::update_request_confirm(&id, &text));
+    let words = Reply::text(render::reply::update_request_confirm(id, &request.text));
     finish_with(http, data, reply, Ok(words), buttons).await
 }
 
@@ -69,6 +70,7 @@ pub async fn send(
         Ok(Asked::AlreadyAsked(id)) => {
             Ok(Reply::text(render::reply::update_already_requested(&id)))
         }
+        Ok(Asked::NewsSince(id)) => Ok(Reply::text(render::reply::news_since_confirmation(&id))),
         Err(e) => {
             tracing::warn!(error = %error::chain(&e), "update request failed");
             Err(e)

@@ -119,6 +119,16 @@ pub struct BoardPost {
 }
 
 impl BoardPost {
+    /// A board asked for at `since`, not posted yet.
+    pub fn new(since: DateTime<Utc>) -> Self {
+        BoardPost {
+            since,
+            message: None,
+            fingerprint: None,
+            removing: false,
+        }
+    }
+
     /// The idempotency key of its first posting (a Discord nonce).
     pub fn post_key(&self, at: &Conversation) -> String {
         delivery_key(&format!(

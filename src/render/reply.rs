@@ -153,6 +153,10 @@ pub fn update_already_requested(id: &TicketId) -> String {
     )
 }
 
+pub fn news_since_confirmation(id: &TicketId) -> String {
+    format!("Orange has given news on ticket {id} since this was shown; nothing sent.")
+}
+
 pub fn nothing_sent() -> String {
     "Cancelled: nothing was sent to Orange.".into()
 }

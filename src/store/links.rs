@@ -143,6 +143,17 @@ impl Store {
         .await
     }
 
+    /// Every linked ticket with the conversations that follow it, in ticket order.
+    pub async fn homes_by_ticket(
+        &self,
+    ) -> Result<std::collections::BTreeMap<TicketId, Vec<Conversation>>, StoreError> {
+        let mut homes: std::collections::BTreeMap<TicketId, Vec<Conversation>> = Default::default();
+        for (conversation, ticket) in self.links_by_ticket().await? {
+            homes.entry(ticket).or_default().push(conversation);
+        }
+        Ok(homes)
+    }
+
     /// Remembers the header card of `conversation` (e.g. a Discord message id), to edit it later.
     /// Durable when it returns. Unlinking the conversation forgets it.
     pub async fn set_card(

@@ -10,12 +10,13 @@ use orange_ticket_bot::domain::{
 };
 use serde_json::Value;
 
-use crate::support::fake_discord::{CHANNEL_ID, InteractionPayload, state::Message};
+use crate::support::fake_discord::{CHANNEL_ID, Fault, InteractionPayload, state::Message};
 use crate::support::test_bot::{TestBot, ticket};
 use crate::tickets::{open_ticket, set_profile};
 
 const POST: &str = "POST /channels/{channel_id}/messages";
 const EDIT: &str = "PATCH /channels/{channel_id}/messages/{message_id}";
+const DELETE: &str = "DELETE /channels/{channel_id}/messages/{message_id}";
 
 fn is_board(embed: &Value) -> bool {
     embed["title"]
@@ -93,6 +94,7 @@ async fn the_board_is_one_message_edited_on_each_change_and_the_same_after_a_res
     );
     wait_for_boards(&bot, "posted at once", |b| b.len() == 1).await;
     let board = boards(&bot).remove(0);
+    recorded(&bot, board.id).await;
     let text = description(&board);
     assert!(text.starts_with("**Submitted** · 2\n"), "{text}");
     for opened in [&first, &second] {
@@ -167,13 +169,7 @@ async fn the_board_is_one_message_edited_on_each_change_and_the_same_after_a_res
         "The board here is stopped; its message is removed."
     );
     wait_for_boards(&bot, "removed", <[Message]>::is_empty).await;
-    assert!(
-        bot.core()
-            .store()
-            .board_post(&Conversation::discord(CHANNEL_ID))
-            .expect("read")
-            .is_none()
-    );
+    forgotten(&bot).await;
     let (_, none) = bot
         .ask(&ticket("board").option("stop", true).as_admin())
         .await;
@@ -183,6 +179,99 @@ async fn the_board_is_one_message_edited_on_each_change_and_the_same_after_a_res
     );
     assert_eq!(bot.watcher().poll_once().await.boards, Default::default());
     bot.shutdown().await;
+}
+
+/// An administrator changing their mind while the watcher is posting or removing the board: the
+/// command wins, whichever way round, and no stray board message is left.
+#[tokio::test]
+async fn a_stop_or_a_keep_during_a_slow_post_or_removal_is_not_overwritten() {
+    let bot = TestBot::start_with(|s| {
+        s.watcher.enabled = true;
+        s.watcher.interval_secs = 3_600;
+    })
+    .await;
+    let here = Conversation::discord(CHANNEL_ID);
+    let record = || bot.core().store().board_post(&here).expect("read");
+
+    // Stopped while its first post is on its way: the post lands, then goes.
+    bot.fake
+        .fail_next(POST, Fault::Delay(Duration::from_millis(3_000)), 1);
+    bot.ask(&ticket("board").as_admin()).await;
+    // The request wakes the watcher at once: by now its post is waiting on Discord.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let (_, stopped) = bot
+        .ask(&ticket("board").option("stop", true).as_admin())
+        .await;
+    assert_eq!(
+        stopped.content(),
+        "The board here is stopped; its message is removed."
+    );
+    assert!(record().is_none());
+    wait_for_request_count(&bot, DELETE, 1).await;
+    assert!(boards(&bot).is_empty(), "the late post was removed");
+    forgotten(&bot).await;
+
+    // Kept again while its removal is on its way: it is posted anew once the removal lands.
+    bot.ask(&ticket("board").as_admin()).await;
+    wait_for_boards(&bot, "posted", |b| b.len() == 1).await;
+    let first = boards(&bot)[0].id;
+    bot.fake
+        .fail_next(DELETE, Fault::Delay(Duration::from_millis(3_000)), 1);
+    bot.ask(&ticket("board").option("stop", true).as_admin())
+        .await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let (_, kept) = bot.ask(&ticket("board").as_admin()).await;
+    assert!(
+        kept.content()
+            .starts_with("The board (0 open tickets) is being posted here"),
+        "{}",
+        kept.content()
+    );
+    wait_for_boards(&bot, "posted anew after the removal", |b| {
+        b.len() == 1 && b[0].id != first
+    })
+    .await;
+    recorded(&bot, boards(&bot)[0].id).await;
+    assert!(!record().expect("kept").removing);
+    bot.shutdown().await;
+}
+
+/// Waits until the bot recorded `message` as the channel's board (it does once Discord answered
+/// the post, a moment after the fake shows the message).
+async fn recorded(bot: &TestBot, message: u64) {
+    let here = Conversation::discord(CHANNEL_ID);
+    let wanted = Some(message.to_string());
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let post = bot.core().store().board_post(&here).expect("read");
+        if post.as_ref().and_then(|p| p.message.clone()) == wanted {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "{post:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Waits until the channel's board is forgotten (the bot does once its message is deleted), and
+/// checks that it stays so.
+async fn forgotten(bot: &TestBot) {
+    let here = Conversation::discord(CHANNEL_ID);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while let Some(post) = bot.core().store().board_post(&here).expect("read") {
+        assert!(std::time::Instant::now() < deadline, "{post:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(bot.core().store().board_post(&here).expect("read"), None);
+}
+
+/// Waits until `n` requests on `route` were answered.
+async fn wait_for_request_count(bot: &TestBot, route: &str, n: usize) {
+    bot.fake
+        .wait_for(&format!("{n} {route}"), Duration::from_secs(10), |s| {
+            (s.requests.iter().filter(|r| r.route == Some(route)).count() >= n).then_some(())
+        })
+        .await;
 }
 
 /// `count` new open tickets in the sandbox, each linked to a thread of its own with a snapshot,
