@@ -7,8 +7,6 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
-
 use super::{
     AdminChange, BoardAction, Core, CoreError, CreateInput, Created, Home, Homes, ReportInput,
     SearchInput, input,
@@ -190,7 +188,7 @@ impl Core {
             }
             Command::Show { id } => {
                 let ticket = self.show(actor, id.as_deref()).await?;
-                let clocks = self.clocks_of(&ticket, Utc::now())?;
+                let clocks = self.clocks_of(&ticket, self.clock.now())?;
                 Outcome::Ticket(ticket, clocks)
             }
             Command::Search(input) => self.search_page(input).await?,
@@ -240,7 +238,7 @@ impl Core {
             }
             Command::Notify(on) => Outcome::Notify(self.notify(actor, on).await?),
             Command::Report(input) => Outcome::Report {
-                report: self.report(&input, Utc::now()).await?,
+                report: self.report(&input, self.clock.now()).await?,
                 csv: input.csv,
             },
         })

@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::Utc;
 
+pub use crate::domain::is_bot_note;
 pub use board::{BoardAction, BoardRefresh, BoardSurface};
 pub use clock::Clock;
 pub use command::{BotStatus, Command, ConfigInput, Outcome, ProfileInput};
@@ -32,7 +33,7 @@ pub use send::{MessageToSend, NotSent, SendClaim, SendDone, SendPreview};
 pub use services::ServiceCache;
 pub use suggest::{MAX_SUGGESTIONS, Suggestion};
 pub use team::AdminChange;
-pub use tickets::{CreateInput, Created, SearchInput, is_bot_note};
+pub use tickets::{CreateInput, Created, SearchInput};
 
 use crate::config::Settings;
 use crate::domain::{Actor, ApiStatus, AuditEntry, Permission, TicketId};

@@ -4,25 +4,14 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Core, CoreError, is_bot_note};
-use crate::domain::{Actor, Ticket, TicketId};
+use super::{Core, CoreError};
+use crate::domain::{Actor, Ticket, TicketId, last_update};
 use crate::orange::OrangeError;
 
-/// Since when Orange has said nothing about `t`: its last status change or its newest note that
-/// the bot did not write (asking for an update is not an answer); its opening otherwise.
+/// Since when Orange has said nothing about `t`: its last update ([`last_update`]; asking for an
+/// update is not an answer).
 pub fn silent_since(t: &Ticket) -> Option<DateTime<Utc>> {
-    let newest_note = t
-        .notes
-        .iter()
-        .flatten()
-        .filter(|n| !is_bot_note(&n.text))
-        .map(|n| n.date)
-        .max();
-    [t.status_change.date, newest_note]
-        .into_iter()
-        .flatten()
-        .max()
-        .or(t.created)
+    last_update(t)
 }
 
 /// The watcher value that holds the silence a ticket was last nudged for.

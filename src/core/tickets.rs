@@ -465,18 +465,6 @@ fn check_numbers(
     Ok(())
 }
 
-/// Whether a note is a comment the bot wrote (signed by [`attribution`]), so the watcher does not
-/// echo it back into the conversation it came from.
-pub fn is_bot_note(text: &str) -> bool {
-    text.strip_prefix('[')
-        .and_then(|rest| rest.split_once("] "))
-        .is_some_and(|(sign, _)| {
-            [" via discord", " via console"]
-                .iter()
-                .any(|via| sign.ends_with(via) && sign.len() > via.len())
-        })
-}
-
 /// How a comment is signed: the API has one identity, so the author goes into the text.
 pub(super) fn attribution(actor: &Actor) -> String {
     signature(&actor.display_name, actor.conversation.transport)

@@ -34,22 +34,22 @@ pub struct Board {
     pub entries: Vec<BoardEntry>,
 }
 
-/// Orange's last visible update of `t`: its last status change or its newest note, whichever is
-/// later; its opening when it has neither.
+/// Orange's last visible update of `t`: its last status change or its newest note that the bot
+/// did not write (the team's own comments are not news from Orange), whichever is later; its
+/// opening when it has neither.
 pub fn last_update(t: &Ticket) -> Option<DateTime<Utc>> {
-    let newest_note = t.notes.iter().flatten().map(|n| n.date).max();
+    let newest_note = t
+        .notes
+        .iter()
+        .flatten()
+        .filter(|n| !super::is_bot_note(&n.text))
+        .map(|n| n.date)
+        .max();
     [t.status_change.date, newest_note]
         .into_iter()
         .flatten()
         .max()
         .or(t.created)
-}
-
-fn status_rank(s: &Status) -> usize {
-    Status::KNOWN
-        .iter()
-        .position(|k| k == s)
-        .unwrap_or(Status::KNOWN.len())
 }
 
 impl Board {
@@ -77,8 +77,8 @@ impl Board {
             })
             .collect();
         entries.sort_by(|a, b| {
-            (status_rank(&a.status), a.status.as_wire(), a.opened, &a.id).cmp(&(
-                status_rank(&b.status),
+            (a.status.rank(), a.status.as_wire(), a.opened, &a.id).cmp(&(
+                b.status.rank(),
                 b.status.as_wire(),
                 b.opened,
                 &b.id,

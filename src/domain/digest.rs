@@ -101,10 +101,7 @@ impl Digest {
             if ticket.status.is_final() {
                 continue;
             }
-            let rank = Status::KNOWN
-                .iter()
-                .position(|s| *s == ticket.status)
-                .unwrap_or(Status::KNOWN.len());
+            let rank = ticket.status.rank();
             open.entry(rank)
                 .or_insert_with(|| (ticket.status.clone(), 0))
                 .1 += 1;

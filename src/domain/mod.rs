@@ -29,5 +29,5 @@ pub use search::{
 pub use status::{Status, StatusFilter};
 pub use ticket::{
     Contact, ContactMedium, NewComment, NewTicket, Note, NoteKind, Party, Service, StatusChange,
-    Ticket,
+    Ticket, is_bot_note,
 };

@@ -79,6 +79,15 @@ impl Status {
         matches!(self, Status::Closed | Status::Errored)
     }
 
+    /// Where the status comes in the lifecycle ([`Status::KNOWN`]'s order; unknown ones last),
+    /// for lists grouped by status.
+    pub fn rank(&self) -> usize {
+        Status::KNOWN
+            .iter()
+            .position(|k| k == self)
+            .unwrap_or(Status::KNOWN.len())
+    }
+
     /// A label for people.
     pub fn label(&self) -> &str {
         match self {

@@ -54,6 +54,18 @@ pub struct Note {
     pub text: String,
 }
 
+/// Whether a note's text is a comment the bot wrote (signed `[Name via discord] `), so the
+/// watcher does not echo it back and it does not count as news from Orange.
+pub fn is_bot_note(text: &str) -> bool {
+    text.strip_prefix('[')
+        .and_then(|rest| rest.split_once("] "))
+        .is_some_and(|(sign, _)| {
+            [" via discord", " via console"]
+                .iter()
+                .any(|via| sign.ends_with(via) && sign.len() > via.len())
+        })
+}
+
 /// The last status transition. Orange sends a 1970 sentinel for "none yet", read as `None`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct StatusChange {
