@@ -531,3 +531,57 @@ async fn send_to_orange_sends_only_a_claimed_confirmation_and_only_once() {
     assert_eq!(comments(), 3, "one refused, two added");
     e.sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_send_cut_short_by_a_stop_is_given_up_as_unknown_not_left_sending_for_good() {
+    use orange_ticket_bot::core::{CoreError, MessageToSend};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let e = env(dir.path()).await;
+    let ada = with_profile(&e, actor("ada", 100, &[])).await;
+    let ticket = e
+        .core
+        .create_ticket(&ada, create("LD000000", "LD000001", "cut short"), &Here)
+        .await
+        .expect("created")
+        .id;
+    let message = MessageToSend {
+        author: "Bob".into(),
+        text: "Power restored".into(),
+        link: "https://discord.com/channels/1/100/8".into(),
+    };
+    let preview = e.core.prepare_send(&ada, &message).await.expect("preview");
+    // Claimed, then the bot stops before sending (the claim is all that reached the disk).
+    e.core
+        .claim_send(&ada, preview.number)
+        .await
+        .expect("claimed");
+    let refused = |r: Result<_, CoreError>| match r {
+        Err(e) => e.user_message(),
+        Ok(_) => panic!("claimed twice"),
+    };
+    assert_eq!(
+        refused(e.core.claim_send(&ada, preview.number).await),
+        format!("This message is being sent to ticket {ticket} already.")
+    );
+    // Long past any write deadline it is given up: maybe sent, maybe not; never sent again.
+    e.core
+        .clock()
+        .advance(std::time::Duration::from_secs(3_600));
+    let unknown = format!(
+        "It is not known whether this reached ticket {ticket}: check it with `/ticket show` before sending it again."
+    );
+    assert_eq!(
+        refused(e.core.claim_send(&ada, preview.number).await),
+        unknown
+    );
+    assert_eq!(
+        refused(e.core.claim_send(&ada, preview.number).await),
+        unknown
+    );
+    assert_eq!(
+        e.sandbox.control().counters().calls(Op::AddComment),
+        0,
+        "nothing was sent"
+    );
+}

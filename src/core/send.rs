@@ -8,6 +8,7 @@
 //! the path of `/ticket comment` (permission, signature, write deadline, reconciliation).
 //! [`Core::cancel_send`] closes a pending one. Nothing here runs without a person's click.
 
+use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::tickets::signature;
@@ -98,6 +99,9 @@ pub struct PendingSend {
     link: String,
     cut: Option<String>,
     state: SendState,
+    /// When it was claimed for sending (a send that never finished is given up after a while).
+    #[serde(default)]
+    claimed_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -179,6 +183,7 @@ impl Core {
             link: message.link.clone(),
             cut,
             state: SendState::Pending,
+            claimed_at: None,
         };
         let number = self.store.save_view(&pending).await?;
         Ok(pending.preview(number))
@@ -188,17 +193,40 @@ impl Core {
     /// state is refused with what happened to it.
     pub async fn claim_send(&self, actor: &Actor, number: u64) -> Result<SendClaim, CoreError> {
         let user = actor.user_key.clone();
+        let now = self.clock.now();
+        // Longer than a send can take: one still "sending" by then was cut short (the bot
+        // stopped mid-way) and may or may not have reached Orange.
+        let stale = TimeDelta::milliseconds(
+            i64::try_from(self.settings.orange.retry.write_deadline_ms).unwrap_or(i64::MAX / 2),
+        ) + TimeDelta::minutes(1);
         let changed = self
-            .pending(number, move |p| {
-                (p.state == SendState::Pending && p.user_key == user).then(|| PendingSend {
+            .pending(number, move |p| match p.state {
+                SendState::Pending if p.user_key == user => Some(PendingSend {
                     state: SendState::Sending,
+                    claimed_at: Some(now),
                     ..p.clone()
-                })
+                }),
+                SendState::Sending if p.claimed_at.is_none_or(|at| now - at > stale) => {
+                    Some(PendingSend {
+                        state: SendState::Unknown,
+                        ..p.clone()
+                    })
+                }
+                _ => None,
             })
             .await?;
         let (pending, claimed) = changed.ok_or_else(expired)?;
-        if !claimed {
-            return Err(refusal(actor, &pending));
+        match (claimed, &pending.state) {
+            (true, SendState::Pending) => {}
+            (true, _) => {
+                let given_up = PendingSend {
+                    state: SendState::Unknown,
+                    ..pending
+                };
+                tracing::warn!(ticket.id = %given_up.ticket, "a send cut short long ago is now unknown");
+                return Err(refusal(actor, &given_up));
+            }
+            (false, _) => return Err(refusal(actor, &pending)),
         }
         // On disk before Orange is called: after a crash the click finds it claimed, so a
         // confirmation shown again cannot send it twice.

@@ -59,7 +59,11 @@ async fn confirm(
                 .await;
         }
     };
-    reply.defer_update(http).await?;
+    // Claimed: the send goes ahead even if Discord no longer takes an answer (the claim took
+    // too long), or it would stay "being sent" for good; the thread still hears of it.
+    if let Err(e) = reply.defer_update(http).await {
+        tracing::warn!(error = %error::chain(&e), "send confirmation not acknowledged; sending anyway");
+    }
     match data.core.send_claimed(actor, claim).await {
         Ok(done) => {
             let answer = if announce(http, data, click.channel_id, &done).await {
