@@ -157,6 +157,12 @@ fn create_message(reply: &Reply) -> CreateInteractionResponseMessage {
     if reply.text.is_some() {
         message = message.content(content(reply));
     }
+    for file in &reply.files {
+        message = message.add_file(serenity::CreateAttachment::bytes(
+            file.text.as_bytes().to_vec(),
+            file.name.clone(),
+        ));
+    }
     message
 }
 

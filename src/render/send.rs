@@ -2,6 +2,7 @@
 //! it), what the person who confirmed sees afterwards, and the line the conversation sees.
 
 use super::card::{Card, Field, limits, md};
+use super::reply::Attachment;
 use super::{Reply, card::cut};
 use crate::core::{SendDone, SendPreview};
 use crate::domain::TicketId;
@@ -27,12 +28,38 @@ pub fn confirmation(preview: &SendPreview) -> Reply {
             md(&cut(rest, CUT_SHOWN))
         ));
     }
+    // Escaped for display, a comment can outgrow an embed (a `_` shows as `\_`): then the exact
+    // text goes as a file instead of a card that would have to cut it.
+    if md(&preview.comment).chars().count() > SHOWN_MAX {
+        let card = Card {
+            title: format!("Comment for ticket {}", preview.ticket),
+            colour: ORANGE,
+            description: Some(format!(
+                "Too long to show here with its formatting: the attached `{COMMENT_FILE}` is \
+                 exactly what Orange will receive."
+            )),
+            ..Card::default()
+        };
+        return Reply {
+            text: Some(text),
+            cards: vec![card],
+            files: vec![Attachment {
+                name: COMMENT_FILE.into(),
+                text: preview.comment.clone(),
+            }],
+        };
+    }
     Reply {
         text: Some(text),
         cards: vec![comment_card(&preview.ticket, &preview.comment)],
         files: Vec::new(),
     }
 }
+
+/// The longest escaped comment a card shows whole (its title and field names stay within the
+/// 6,000 characters of an embed).
+const SHOWN_MAX: usize = 5_600;
+const COMMENT_FILE: &str = "comment.txt";
 
 /// The comment as a card: markdown escaped so it shows as typed, in the description and, when
 /// the escapes make it longer than a description, continued in fields.
@@ -139,6 +166,29 @@ pub fn cancelled(ticket: &TicketId) -> Reply {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_comment_whose_escapes_would_not_fit_a_card_is_attached_exactly() {
+        let comment = format!("[ada via discord] {}", "_".repeat(3_900));
+        let long = preview(&comment, None);
+        let reply = super::confirmation(&long);
+        assert_eq!(reply.files.len(), 1);
+        assert_eq!(reply.files[0].text, comment, "exactly what Orange receives");
+        assert!(
+            reply
+                .cards
+                .iter()
+                .all(|c| c.total_chars() <= super::limits::TOTAL)
+        );
+        let short = super::confirmation(&preview("[ada via discord] hi_", None));
+        assert!(short.files.is_empty());
+        assert!(
+            short.cards[0]
+                .description
+                .as_deref()
+                .is_some_and(|d| d.ends_with("hi\\_"))
+        );
+    }
+
     use super::*;
 
     fn preview(comment: &str, cut: Option<&str>) -> SendPreview {
