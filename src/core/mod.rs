@@ -27,7 +27,7 @@ pub use clock::Clock;
 pub use command::{BotStatus, Command, ConfigInput, Outcome, ProfileInput};
 pub use error::CoreError;
 pub use home::{DeliveryError, Here, Home, HomeError, Homes};
-pub use nudge::{Asked, UpdateRequest, nudged_key, silent_since, update_request};
+pub use nudge::{Asked, NUDGE_MARKERS, UpdateRequest, nudged_key, silent_since, update_request};
 pub use report::{REPORT_DAYS, ReportInput};
 pub use send::{MessageToSend, NotSent, SendClaim, SendDone, SendPreview};
 pub use services::ServiceCache;

@@ -14,14 +14,19 @@ pub fn silent_since(t: &Ticket) -> Option<DateTime<Utc>> {
     last_update(t)
 }
 
+/// The watcher values nudges keep per ticket (forgotten once it is final or unfollowed).
+pub const NUDGE_MARKERS: [&str; 2] = [NUDGED, ASKED];
+const NUDGED: &str = "nudged:";
+const ASKED: &str = "asked:";
+
 /// The watcher value that holds the silence a ticket was last nudged for.
 pub fn nudged_key(id: &TicketId) -> String {
-    format!("nudged:{id}")
+    format!("{NUDGED}{id}")
 }
 
 /// The watcher value that holds the silence Orange was last asked about for a ticket.
 fn asked_key(id: &TicketId) -> String {
-    format!("asked:{id}")
+    format!("{ASKED}{id}")
 }
 
 fn stamp(at: &DateTime<Utc>) -> String {

@@ -3,7 +3,7 @@
 
 use sled::Transactional;
 
-use super::codec::{encode, ticket_from_bytes};
+use super::codec::{decode, encode, ticket_from_bytes};
 use super::outbox::{enqueue, numbered, outbox_records};
 use super::{Store, StoreError};
 use crate::domain::{Notification, Status, Ticket, TicketId};
@@ -143,6 +143,52 @@ impl Store {
                     new.as_deref().map(str::as_bytes),
                 )?
                 .is_ok())
+        })
+        .await
+    }
+
+    /// Forgets what only matters while a ticket is followed and open, so these trees do not grow
+    /// for ever: the watcher values named `<prefix><ticket id>` (e.g. the silences nudges were
+    /// sent for) of tickets no longer linked or final, and who opened tickets now final. Returns
+    /// how many records went. Not flushed: forgetting again after a crash is harmless.
+    pub async fn forget_done(&self, prefixes: &[&str]) -> Result<usize, StoreError> {
+        let prefixes: Vec<String> = prefixes.iter().map(|p| (*p).to_owned()).collect();
+        self.blocking(move |store| {
+            let is_final = |id: &str| -> Result<bool, StoreError> {
+                Ok(match store.snapshots.get(id.as_bytes())? {
+                    Some(raw) => decode::<Ticket>(&raw, "snapshot")?.status.is_final(),
+                    None => false,
+                })
+            };
+            let linked = |id: &str| -> Result<bool, StoreError> {
+                let mut prefix = id.as_bytes().to_vec();
+                prefix.push(0);
+                Ok(store
+                    .by_ticket
+                    .scan_prefix(prefix)
+                    .next()
+                    .transpose()?
+                    .is_some())
+            };
+            let mut gone = 0;
+            for prefix in &prefixes {
+                for key in store.watcher.scan_prefix(prefix.as_bytes()).keys() {
+                    let key = key?;
+                    let id = String::from_utf8_lossy(&key[prefix.len()..]).into_owned();
+                    if !linked(&id)? || is_final(&id)? {
+                        store.watcher.remove(&key)?;
+                        gone += 1;
+                    }
+                }
+            }
+            for key in store.openers.iter().keys() {
+                let key = key?;
+                if is_final(&String::from_utf8_lossy(&key))? {
+                    store.openers.remove(&key)?;
+                    gone += 1;
+                }
+            }
+            Ok(gone)
         })
         .await
     }

@@ -9,7 +9,7 @@
 use chrono::Utc;
 
 use super::{Failures, Notifier, PassOutcome, Watcher};
-use crate::core::{nudged_key, silent_since};
+use crate::core::{NUDGE_MARKERS, nudged_key, silent_since};
 use crate::domain::{Audience, Change, Notification};
 
 /// The watcher value set once nudges have run (see the module's doc).
@@ -81,6 +81,14 @@ impl<N: Notifier> Watcher<N> {
         }
         if !started && let Err(e) = store.set_watcher_value(STARTED, &now.to_rfc3339()).await {
             failures.store("recording that nudges started", &e);
+        }
+        match store.forget_done(&NUDGE_MARKERS).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(
+                records = n,
+                "forgot what closed or unfollowed tickets needed"
+            ),
+            Err(e) => failures.store("forgetting what finished tickets needed", &e),
         }
     }
 }

@@ -101,9 +101,22 @@ async fn the_opener_who_asked_gets_a_direct_message_when_their_ticket_is_restore
     assert_eq!(direct_messages(&bot).len(), 1);
     assert_eq!(watcher.poll_once().await.undeliverable, 0, "not retried");
 
-    // Off again: the setting is kept and asked for.
+    // Off again: no more direct messages, though the person would accept them now.
     let (_, off) = bot.ask(&ticket("notify").option("set", 1)).await;
     assert!(off.content().starts_with("No direct messages"));
+    bot.fake.state().refuses_dms.remove(&USER_ID);
+    let second = open_ticket(&bot, "Another one", Duration::from_secs(5)).await;
+    watcher.poll_once().await;
+    bot.sandbox()
+        .set_status(&second.id, Status::Closed, Some("Done".into()))
+        .expect("status");
+    let unsent = watcher.poll_once().await;
+    assert_eq!(
+        (unsent.delivered, unsent.undeliverable),
+        (1, 0),
+        "the thread only: {unsent:?}"
+    );
+    assert_eq!(direct_messages(&bot).len(), 1, "no new direct message");
     drop(watcher);
     bot.shutdown_expecting(&[CREATE_MESSAGE]).await;
 }

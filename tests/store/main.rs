@@ -2,6 +2,7 @@
 //! errors; `links`: the link indexes stay consistent under random operations.
 
 mod audit;
+mod forget;
 mod links;
 mod outbox;
 mod schema;
