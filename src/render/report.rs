@@ -113,7 +113,7 @@ pub fn card(report: &Report) -> Card {
             }
         )),
         fields,
-        footer: Some("From the watcher's snapshots of linked tickets".into()),
+        footer: Some("From the bot's snapshots: linked tickets and those the team feeds saw".into()),
     }
     .fit()
 }
