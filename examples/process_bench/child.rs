@@ -64,6 +64,8 @@ impl Bot {
         command
             .arg("run")
             .env_clear()
+            // Settings to try (e.g. OTB__NUDGES__ONGOING_HOURS=0) pass through; those below win.
+            .envs(std::env::vars().filter(|(k, _)| k.starts_with("OTB__")))
             .current_dir(&target.workdir)
             .env("DISCORD_TOKEN", "fake-token")
             .env("ORANGE_CLIENT_ID", &target.client.0)

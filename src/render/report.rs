@@ -113,7 +113,9 @@ pub fn card(report: &Report) -> Card {
             }
         )),
         fields,
-        footer: Some("From the bot's snapshots: linked tickets and those the team feeds saw".into()),
+        footer: Some(
+            "From the bot's snapshots: linked tickets and those the team feeds saw".into(),
+        ),
     }
     .fit()
 }
