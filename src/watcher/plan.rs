@@ -52,6 +52,16 @@ pub fn moved(snapshot: &Ticket, seen: &Ticket) -> bool {
         || snapshot.description != seen.description
 }
 
+/// `t` with only what [`moved`] compares (and its id and status).
+pub fn lean(t: Ticket) -> Ticket {
+    Ticket {
+        status_change: t.status_change,
+        resolution_date: t.resolution_date,
+        description: t.description,
+        ..Ticket::new(t.id, t.status)
+    }
+}
+
 /// The tickets to get after the searches, and where the round of quiet tickets resumes.
 ///
 /// - moved tickets, always;
@@ -104,6 +114,31 @@ mod tests {
         assert_eq!(strategy(17, 17, 50, 10, false), Strategy::Gets);
         // 100 followed in an account with 100,000 open tickets: 2,006 pages cost more.
         assert_eq!(strategy(100, 100_000, 50, 50, false), Strategy::Gets);
+    }
+
+    #[test]
+    fn a_lean_snapshot_moves_exactly_when_the_whole_one_does() {
+        let whole = Ticket {
+            description: Some("Link down".into()),
+            notes: Some(vec![crate::domain::Note {
+                date: chrono::DateTime::from_timestamp(1, 0).unwrap_or_default(),
+                kind: crate::domain::NoteKind::Comments,
+                text: "x".repeat(1_000),
+            }]),
+            ..t("1", Status::Ongoing)
+        };
+        let lean = lean(whole.clone());
+        assert!(lean.notes.is_none() && lean.parties.is_empty());
+        for seen in [
+            whole.clone(),
+            t("1", Status::Restored),
+            Ticket {
+                description: None,
+                ..whole.clone()
+            },
+        ] {
+            assert_eq!(moved(&lean, &seen), moved(&whole, &seen), "{seen:?}");
+        }
     }
 
     #[test]

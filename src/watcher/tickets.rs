@@ -283,7 +283,10 @@ async fn open_tickets(
     for id in store.tracked_tickets().await? {
         let snapshot = store.snapshot(&id)?;
         if !snapshot.as_ref().is_some_and(|t| t.status.is_final()) {
-            open.push((id, snapshot));
+            // Planning compares only what a search page shows (`plan::moved`); the rest (notes,
+            // parties) is read again from the store when a ticket is recorded. Held for a whole
+            // pass for every followed ticket, it would only weigh on the pass's peak memory.
+            open.push((id, snapshot.map(plan::lean)));
         }
     }
     Ok(open)
