@@ -2,6 +2,10 @@
 
 use std::process::{Command, Output};
 
+#[path = "support/standalone_orange.rs"]
+mod standalone_orange;
+use standalone_orange::StandaloneOrange as Orange;
+
 fn bot(args: &[&str], env: &[(&str, &str)]) -> Output {
     // A clean environment and an empty working directory: no `.env`, no settings file, no
     // secrets inherited from the developer's shell.
@@ -37,58 +41,6 @@ fn closed_port_url() -> String {
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     drop(listener);
     url
-}
-
-/// A standalone Orange sandbox served by this test process, with the given client credentials.
-struct Orange {
-    runtime: tokio::runtime::Runtime,
-    running: Option<orange_ticket_bot::sandbox::RunningSandbox>,
-}
-
-impl Orange {
-    fn start(client_id: &str, client_secret: &str) -> Self {
-        use orange_ticket_bot::sandbox::{self, SandboxOptions};
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let settings = orange_ticket_bot::config::Settings::defaults().expect("defaults");
-        let options = SandboxOptions {
-            client_id: client_id.to_owned(),
-            client_secret: client_secret.to_owned(),
-            ..SandboxOptions::from_settings(&settings)
-        };
-        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-        let running = runtime
-            .block_on(sandbox::start(options, addr))
-            .expect("the sandbox starts");
-        Orange {
-            runtime,
-            running: Some(running),
-        }
-    }
-
-    /// The variables that point the bot at this sandbox with these credentials.
-    fn env(&self, client_id: &str, client_secret: &str) -> Vec<(String, String)> {
-        let running = self.running.as_ref().expect("running");
-        [
-            ("ORANGE_CLIENT_ID", client_id.to_owned()),
-            ("ORANGE_CLIENT_SECRET", client_secret.to_owned()),
-            ("OTB__ORANGE__BASE_URL", running.base_url().to_string()),
-            ("OTB__ORANGE__TOKEN_URL", running.token_url().to_string()),
-        ]
-        .map(|(k, v)| (k.to_owned(), v))
-        .to_vec()
-    }
-}
-
-impl Drop for Orange {
-    fn drop(&mut self) {
-        if let Some(running) = self.running.take() {
-            self.runtime.block_on(running.shutdown());
-        }
-    }
 }
 
 #[test]

@@ -13,6 +13,10 @@ use std::time::{Duration, Instant};
 const DISK: &str = "3m";
 
 /// A tmpfs mounted on a directory for as long as this lives (unmounted on drop, panics included).
+#[path = "support/standalone_orange.rs"]
+mod standalone_orange;
+use standalone_orange::StandaloneOrange;
+
 struct Tmpfs {
     dir: PathBuf,
 }
@@ -355,66 +359,28 @@ fn a_disk_that_fills_while_the_bot_runs_is_reported_and_nothing_is_corrupted() {
     );
 }
 
-/// An Orange sandbox served by this test process (off the full disk, as the real Orange is),
-/// and the variables that point the bot at it.
-struct Orange {
-    runtime: tokio::runtime::Runtime,
-    running: Option<orange_ticket_bot::sandbox::RunningSandbox>,
-    env: Vec<(String, String)>,
-}
+/// The sandbox the watcher test's bot talks to, off the full disk.
+struct Orange(StandaloneOrange);
 
 impl Orange {
     fn start() -> Orange {
-        use orange_ticket_bot::sandbox::{self, SandboxOptions};
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("runtime");
         let settings = orange_ticket_bot::config::Settings::defaults().expect("defaults");
-        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-        let running = runtime
-            .block_on(sandbox::start(
-                SandboxOptions::from_settings(&settings),
-                addr,
-            ))
-            .expect("the sandbox starts");
-        let env = [
-            ("ORANGE_CLIENT_ID", settings.sandbox.client_id.clone()),
-            (
-                "ORANGE_CLIENT_SECRET",
-                settings.sandbox.client_secret.clone(),
-            ),
-            ("OTB__ORANGE__BASE_URL", running.base_url().to_string()),
-            ("OTB__ORANGE__TOKEN_URL", running.token_url().to_string()),
-            ("OTB__WATCHER__INTERVAL_SECS", "1".to_owned()),
-        ]
-        .map(|(k, v)| (k.to_owned(), v))
-        .to_vec();
-        Orange {
-            runtime,
-            running: Some(running),
-            env,
-        }
+        let (id, secret) = (settings.sandbox.client_id, settings.sandbox.client_secret);
+        let orange = StandaloneOrange::start(&id, &secret);
+        Orange(orange)
     }
 
-    fn env(&self) -> Vec<(&str, &str)> {
-        self.env
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect()
+    fn env(&self) -> Vec<(String, String)> {
+        let settings = orange_ticket_bot::config::Settings::defaults().expect("defaults");
+        let mut env = self
+            .0
+            .env(&settings.sandbox.client_id, &settings.sandbox.client_secret);
+        env.push(("OTB__WATCHER__INTERVAL_SECS".into(), "1".into()));
+        env
     }
 
     fn control(&self) -> orange_ticket_bot::sandbox::SandboxControl {
-        self.running.as_ref().expect("running").control()
-    }
-}
-
-impl Drop for Orange {
-    fn drop(&mut self) {
-        if let Some(running) = self.running.take() {
-            self.runtime.block_on(running.shutdown());
-        }
+        self.0.control()
     }
 }
 
@@ -443,7 +409,9 @@ fn a_change_the_watcher_cannot_save_on_a_full_disk_is_announced_once_after_a_res
         return;
     };
     let orange = Orange::start();
-    let mut bot = Console::start(dir.path(), &orange.env());
+    let env = orange.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mut bot = Console::start(dir.path(), &env);
     bot.ask("/ticket profile first_name:Ada last_name:Lovelace email:ada@example.net");
     let id = opened_id(
         &bot.ask("/ticket create service:LD000000 technical:LD000001 description:\"Watch me\""),
@@ -485,7 +453,7 @@ fn a_change_the_watcher_cannot_save_on_a_full_disk_is_announced_once_after_a_res
         "a change that was not saved is not announced: {out}"
     );
 
-    let mut bot = Console::start(dir.path(), &orange.env());
+    let mut bot = Console::start(dir.path(), &env);
     let waited = bot.ask("/wait 3");
     let (status, out, stderr) = bot.finish();
     assert_eq!(status.code(), Some(0), "{stderr}");
