@@ -25,8 +25,8 @@ use tracing_subscriber::fmt::format::FmtSpan;
 use url::Url;
 
 use crate::support::fake_discord::CHANNEL_ID;
-use crate::support::fake_discord::InteractionPayload;
 use crate::support::test_bot::{TestBot, ticket};
+use crate::support::tickets::{open_ticket, set_profile};
 
 const DISCORD_TOKEN: &str = "MTEwMDAwMDAwMDAwMDAwMDAwMQ.Gsecret.discord-token-do-not-log";
 const ORANGE_SECRET: &str = "orange-client-secret-do-not-log";
@@ -205,42 +205,9 @@ async fn no_secret_reaches_the_logs_even_at_trace_level() {
 /// Profile, create (slash, then the form), comment, show, search, and a watcher pass that posts
 /// a change: every kind of Orange and Discord call the bot makes.
 async fn run_every_kind_of_call(bot: &TestBot) {
-    let (_, profile) = bot
-        .ask(
-            &ticket("profile")
-                .option("first_name", "Ada")
-                .option("last_name", "Lovelace")
-                .option("email", "ada@example.net"),
-        )
-        .await;
-    assert!(
-        profile.content().starts_with("Contact saved"),
-        "{profile:?}"
-    );
-    let slash = bot
-        .fake
-        .inject(
-            &ticket("create")
-                .option("service", "LD000000")
-                .option("technical", "LD000001"),
-        )
-        .await;
-    let form = bot.fake.wait_for_callback(&slash).await;
-    let custom_id = form["data"]["custom_id"].as_str().expect("a form");
-    let submit = bot
-        .fake
-        .inject(&InteractionPayload::modal_submit(
-            custom_id,
-            &[("description", "Link down"), ("reference", "")],
-        ))
-        .await;
-    let created = bot.answer_within(&submit, Duration::from_secs(10)).await;
-    let (id, thread) = created
-        .content()
-        .strip_prefix("Ticket ")
-        .and_then(|rest| rest.split_once(" opened in <#"))
-        .and_then(|(id, rest)| Some((id.to_owned(), rest.strip_suffix(">.")?.parse::<u64>().ok()?)))
-        .unwrap_or_else(|| panic!("not a creation answer: {created:?}"));
+    set_profile(bot).await;
+    let opened = open_ticket(bot, "Link down", Duration::from_secs(10)).await;
+    let (id, thread) = (opened.id.to_string(), opened.thread);
     let (_, commented) = bot
         .ask(
             &ticket("comment")
