@@ -234,6 +234,11 @@ impl NudgeSettings {
         (hours > 0).then(|| chrono::TimeDelta::hours(hours.min(Self::MAX_HOURS) as i64))
     }
 
+    /// Whether any status is nudged at all.
+    pub fn any(&self) -> bool {
+        self.keys().iter().any(|(_, hours)| *hours > 0)
+    }
+
     fn keys(&self) -> [(&'static str, u64); 6] {
         [
             ("nudges.submitted_hours", self.submitted_hours),

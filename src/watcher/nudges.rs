@@ -18,6 +18,10 @@ const STARTED: &str = "nudges_started";
 impl<N: Notifier> Watcher<N> {
     pub(super) async fn check_nudges(&self, out: &mut PassOutcome, failures: &mut Failures) {
         let store = self.core.store();
+        if !self.core.settings().nudges.any() {
+            // Off: no need to read every followed ticket's snapshot each pass.
+            return;
+        }
         let started = match store.watcher_value(STARTED) {
             Ok(v) => v.is_some(),
             Err(e) => {
